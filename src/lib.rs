@@ -1,14 +1,34 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! # creditsim
+//!
+//! The credit accounting and billing engine of an AI music generation API
+//! (Suno, Riffusion and Nuro models, lyrics generation, uploads).
+//!
+//! - [`core`] is a pure-logic engine: handed events with their times, it
+//!   returns outcomes (accepted, or rejected with a stable code) and ledger
+//!   entries. No I/O, no clock, no printing: link it into a gateway and
+//!   call it per request.
+//! - [`input`], [`report`] and [`replay`] sit around it: they read usage
+//!   CSVs, drive the engine and write the reports of `creditsim replay`.
+//!
+//! The rules are those of the API's Credits Usage Guide as made exact by
+//! RULES.md; the README lists every decision taken where the guide is
+//! silent.
+//!
+//! ```
+//! use creditsim::core::{Engine, Plan, PlanBook, RuleBook};
+//! use creditsim::core::time::parse_time;
+//! use rust_decimal::Decimal;
+//!
+//! let plans = PlanBook::new([Plan { id: "basic".into(), price_usd: Decimal::new(800, 2), monthly_credits: 1000 }])?;
+//! let mut engine = Engine::new(plans, RuleBook::builtin());
+//! engine.subscribe(parse_time("2025-07-01T00:00:00Z")?, "alice", "basic")?;
+//! engine.charge(parse_time("2025-07-02T00:00:00Z")?, "alice", "lyrics", "make", Some("t1"))?;
+//! let balance = engine.balance("alice");
+//! assert_eq!((balance.credits, balance.extra_credits), (998, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod core;

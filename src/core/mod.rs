@@ -1,0 +1,27 @@
+//! The pure core: rules, plans, billing cycles and the engine.
+//!
+//! Nothing in this module reads a clock, a file or the environment, or
+//! prints. Every function takes the time it needs as an argument; every
+//! outcome is returned as data.
+
+pub mod account;
+pub mod engine;
+pub mod event;
+pub mod ledger;
+pub mod money;
+pub mod plans;
+pub mod rejection;
+pub mod rules;
+pub mod statements;
+pub mod summary;
+pub mod time;
+
+pub use account::{Balance, Status};
+pub use engine::{AccountView, Applied, Effect, Engine, EngineError, DEFAULT_TASK_WINDOW};
+pub use event::{Action, Event};
+pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
+pub use plans::{Plan, PlanBook, PlanError, PlanId};
+pub use rejection::{Reason, Rejection};
+pub use rules::{Rule, RuleBook, RuleError};
+pub use statements::{Statement, StatementBook, TotalOverflow};
+pub use summary::{CreditTotals, Summary};

@@ -1,0 +1,134 @@
+//! Exact US-dollar amounts: parsing with at most two decimal places, the
+//! price of extra credits, and the two-decimal output form.
+
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// Extra credits are sold in packs of this many credits.
+pub const EXTRA_CREDITS_PACK: u64 = 10;
+
+/// Price in US dollars of one pack of [`EXTRA_CREDITS_PACK`] credits ($0.08).
+pub const EXTRA_PACK_PRICE_USD: Decimal = Decimal::from_parts(8, 0, 0, false, 2);
+
+/// Why a dollar amount was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// Not a plain decimal number (`8`, `8.5`, `8.00`).
+    #[error("invalid amount {0}: expected a decimal number of dollars like 8.00")]
+    NotANumber(String),
+    /// More than two digits after the point: cents are the smallest unit.
+    #[error("invalid amount {0}: more than 2 decimal places")]
+    TooPrecise(String),
+    /// Prices are never negative.
+    #[error("invalid amount {0}: must not be negative")]
+    Negative(String),
+}
+
+/// Parses a non-negative dollar amount with at most two decimal places.
+///
+/// The number of decimal places counts the digits as written, so `8.000`
+/// is refused even though it equals `8.00`: an input that claims a
+/// precision below one cent is more likely a unit mistake than a price.
+///
+/// ```
+/// use creditsim::core::money::parse_usd;
+/// assert_eq!(parse_usd("8").unwrap().to_string(), "8");
+/// assert_eq!(parse_usd("0.08").unwrap().to_string(), "0.08");
+/// assert!(parse_usd("0.085").is_err());
+/// assert!(parse_usd("-1.00").is_err());
+/// ```
+pub fn parse_usd(text: &str) -> Result<Decimal, MoneyError> {
+    let is_plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
+    if !is_plain {
+        return Err(MoneyError::NotANumber(text.to_owned()));
+    }
+    let amount: Decimal = text
+        .parse()
+        .map_err(|_| MoneyError::NotANumber(text.to_owned()))?;
+    if amount.scale() > 2 {
+        return Err(MoneyError::TooPrecise(text.to_owned()));
+    }
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(MoneyError::Negative(text.to_owned()));
+    }
+    Ok(amount)
+}
+
+/// The price of `credits` extra credits: `credits / 10 x $0.08`.
+///
+/// Returns `None` when `credits` is not a positive multiple of 10 (such a
+/// purchase is rejected as `invalid_credits`). The result is always whole
+/// cents and cannot overflow: `u64::MAX / 10 x 8` cents fits a `Decimal`.
+///
+/// ```
+/// use creditsim::core::money::{extra_credits_price_usd, Usd};
+/// let price = extra_credits_price_usd(250).unwrap();
+/// assert_eq!(Usd(price).to_string(), "2.00");
+/// assert!(extra_credits_price_usd(15).is_none());
+/// ```
+pub fn extra_credits_price_usd(credits: u64) -> Option<Decimal> {
+    if credits == 0 || credits % EXTRA_CREDITS_PACK != 0 {
+        return None;
+    }
+    Decimal::from(credits / EXTRA_CREDITS_PACK).checked_mul(EXTRA_PACK_PRICE_USD)
+}
+
+/// Displays a dollar amount with exactly two decimal places (`8.00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usd(pub Decimal);
+
+impl fmt::Display for Usd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut amount = self.0.round_dp(2);
+        amount.rescale(2);
+        write!(f, "{amount}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_whole_and_two_decimal_amounts() {
+        assert_eq!(parse_usd("30").unwrap(), Decimal::new(30, 0));
+        assert_eq!(parse_usd("0.00").unwrap(), Decimal::ZERO);
+        assert_eq!(parse_usd("1.5").unwrap(), Decimal::new(15, 1));
+    }
+
+    #[test]
+    fn refuses_three_decimals_negative_and_garbage() {
+        assert_eq!(
+            parse_usd("8.000"),
+            Err(MoneyError::TooPrecise("8.000".into()))
+        );
+        assert_eq!(
+            parse_usd("-0.01"),
+            Err(MoneyError::Negative("-0.01".into()))
+        );
+        assert_eq!(parse_usd("1e3"), Err(MoneyError::NotANumber("1e3".into())));
+        assert_eq!(parse_usd(""), Err(MoneyError::NotANumber("".into())));
+        assert_eq!(parse_usd("$8"), Err(MoneyError::NotANumber("$8".into())));
+    }
+
+    #[test]
+    fn price_of_extra_credits_is_exact() {
+        assert_eq!(extra_credits_price_usd(10), Some(Decimal::new(8, 2)));
+        assert_eq!(extra_credits_price_usd(1000), Some(Decimal::new(800, 2)));
+        assert_eq!(extra_credits_price_usd(0), None);
+        assert_eq!(extra_credits_price_usd(25), None);
+        let max_pack = u64::MAX - u64::MAX % 10;
+        assert!(extra_credits_price_usd(max_pack).is_some());
+    }
+
+    #[test]
+    fn usd_always_prints_two_decimals() {
+        assert_eq!(Usd(Decimal::new(8, 0)).to_string(), "8.00");
+        assert_eq!(Usd(Decimal::new(8, 2)).to_string(), "0.08");
+        assert_eq!(Usd(Decimal::new(15, 1)).to_string(), "1.50");
+        assert_eq!(Usd(Decimal::ZERO).to_string(), "0.00");
+    }
+}

@@ -1,0 +1,178 @@
+//! Instants: strict RFC 3339 parsing, the output form, and calendar month
+//! arithmetic for billing cycles.
+//!
+//! # Month arithmetic
+//!
+//! Cycle `k` of a subscription anchored at `A` starts at `A + k months`.
+//! "Plus n months" moves the calendar month and keeps the day and the time
+//! of day; when the target month is too short the day is clamped to its
+//! last day. It is always computed from the anchor, never chained from the
+//! previous boundary, so a clamp never sticks:
+//!
+//! | anchor | +1 | +2 | +3 | +4 |
+//! |---|---|---|---|---|
+//! | 2024-01-31 10:00 | 2024-02-29 10:00 | 2024-03-31 10:00 | 2024-04-30 10:00 | 2024-05-31 10:00 |
+//! | 2023-01-31 10:00 | 2023-02-28 10:00 | 2023-03-31 10:00 | 2023-04-30 10:00 | 2023-05-31 10:00 |
+//! | 2024-01-29 00:00 | 2024-02-29 00:00 | 2024-03-29 00:00 | 2024-04-29 00:00 | 2024-05-29 00:00 |
+//!
+//! ```
+//! use creditsim::core::time::{add_months, parse_time, format_time};
+//! let anchor = parse_time("2024-01-31T10:00:00Z").unwrap();
+//! let feb = add_months(anchor, 1).unwrap();
+//! let mar = add_months(anchor, 2).unwrap();
+//! assert_eq!(format_time(feb), "2024-02-29T10:00:00Z");
+//! assert_eq!(format_time(mar), "2024-03-31T10:00:00Z");
+//! ```
+
+use chrono::{DateTime, Months, SecondsFormat, Utc};
+
+/// An instant, always in UTC.
+pub type Instant = DateTime<Utc>;
+
+/// Why a time field was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid time {text}: expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z")]
+pub struct TimeError {
+    /// The text as read.
+    pub text: String,
+}
+
+/// The most fraction digits a time may carry (nanoseconds).
+const MAX_FRACTION_DIGITS: usize = 9;
+
+/// Parses an RFC 3339 time with an offset and normalises it to UTC.
+///
+/// A time without an offset is refused (it names no instant), and so is a
+/// fraction finer than nanoseconds (it would be silently truncated).
+///
+/// ```
+/// use creditsim::core::time::{parse_time, format_time};
+/// let t = parse_time("2025-07-01T11:30:00.5+02:00").unwrap();
+/// assert_eq!(format_time(t), "2025-07-01T09:30:00.500Z");
+/// assert!(parse_time("2025-07-01T09:30:00").is_err());
+/// assert!(parse_time("2025-02-30T00:00:00Z").is_err());
+/// ```
+pub fn parse_time(text: &str) -> Result<Instant, TimeError> {
+    let refuse = || TimeError {
+        text: text.to_owned(),
+    };
+    if fraction_digits(text) > MAX_FRACTION_DIGITS {
+        return Err(refuse());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| refuse())
+}
+
+/// The number of digits after the seconds' decimal point, 0 if none.
+fn fraction_digits(text: &str) -> usize {
+    match text.find('.') {
+        Some(dot) => text[dot + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count(),
+        None => 0,
+    }
+}
+
+/// Formats an instant as RFC 3339 UTC with `Z`; a fraction is written only
+/// when it is not zero, with 3, 6 or 9 digits.
+pub fn format_time(t: Instant) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `anchor + months` calendar months, day clamped to the end of the target
+/// month, time of day kept. `None` past the representable range.
+pub fn add_months(anchor: Instant, months: u32) -> Option<Instant> {
+    anchor.checked_add_months(Months::new(months))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> Instant {
+        parse_time(text).unwrap()
+    }
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        assert_eq!(
+            format_time(t("2025-07-01T11:30:00+02:00")),
+            "2025-07-01T09:30:00Z"
+        );
+        assert_eq!(
+            format_time(t("2025-07-01T00:30:00-01:00")),
+            "2025-07-01T01:30:00Z"
+        );
+    }
+
+    #[test]
+    fn fractions_are_written_with_3_6_or_9_digits() {
+        assert_eq!(
+            format_time(t("2025-07-01T09:30:00.000Z")),
+            "2025-07-01T09:30:00Z"
+        );
+        assert_eq!(
+            format_time(t("2025-07-01T09:30:00.1234Z")),
+            "2025-07-01T09:30:00.123400Z"
+        );
+        assert_eq!(
+            format_time(t("2025-07-01T09:30:00.123456789Z")),
+            "2025-07-01T09:30:00.123456789Z"
+        );
+    }
+
+    #[test]
+    fn refuses_missing_offset_bad_dates_and_excess_precision() {
+        for bad in [
+            "2025-07-01T09:30:00",
+            "2025-02-30T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "12025-01-01T00:00:00Z",
+            "2025-07-01T09:30:00.1234567891Z",
+            "yesterday",
+            "",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn month_addition_clamps_from_the_anchor_without_drift() {
+        let anchor = t("2024-01-31T10:00:00Z");
+        let expected = [
+            "2024-01-31T10:00:00Z",
+            "2024-02-29T10:00:00Z",
+            "2024-03-31T10:00:00Z",
+            "2024-04-30T10:00:00Z",
+            "2024-05-31T10:00:00Z",
+            "2025-01-31T10:00:00Z",
+        ];
+        for (months, want) in [0, 1, 2, 3, 4, 12].into_iter().zip(expected) {
+            assert_eq!(format_time(add_months(anchor, months).unwrap()), want);
+        }
+    }
+
+    #[test]
+    fn month_addition_in_a_non_leap_year() {
+        let anchor = t("2023-01-29T00:00:00Z");
+        assert_eq!(
+            format_time(add_months(anchor, 1).unwrap()),
+            "2023-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            format_time(add_months(anchor, 2).unwrap()),
+            "2023-03-29T00:00:00Z"
+        );
+        let anchor = t("2023-01-30T00:00:00Z");
+        assert_eq!(
+            format_time(add_months(anchor, 1).unwrap()),
+            "2023-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            format_time(add_months(anchor, 2).unwrap()),
+            "2023-03-30T00:00:00Z"
+        );
+    }
+}
