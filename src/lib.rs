@@ -32,3 +32,6 @@
 #![warn(missing_docs)]
 
 pub mod core;
+pub mod input;
+pub mod replay;
+pub mod report;

@@ -1,1 +1,349 @@
-fn main() {}
+//! The `creditsim` command: replay usage CSVs into reports, or print one
+//! account's balance. All the rules live in the library; this file only
+//! parses arguments, opens files and maps failures to exit codes.
+
+use clap::{Args, Parser, Subcommand};
+use creditsim::core::time::{parse_time, Instant};
+use creditsim::core::{Engine, PlanBook, RuleBook, Summary};
+use creditsim::input::duration::parse_duration;
+use creditsim::input::events::EventFile;
+use creditsim::input::plans::load_plans;
+use creditsim::input::rules::load_rules;
+use creditsim::replay::{replay, Progress, ReplayError, ReplayOptions, ReplayOutput, Replayed};
+use creditsim::report::balances::write_balances;
+use creditsim::report::ledger::LedgerWriter;
+use creditsim::report::rejections::RejectionWriter;
+use creditsim::report::statements::write_statements;
+use creditsim::report::summary::write_summary;
+use creditsim::report::{ReportDir, REPORT_FILES};
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant as WallClock};
+
+/// Credit accounting and billing for an AI music generation API.
+///
+/// creditsim replays usage logs (CSV) through the credit rules of the API's
+/// Credits Usage Guide: monthly subscription credits that reset every
+/// billing cycle, extra credits that never expire and are spent first, and
+/// a cost per API call by provider and operation.
+#[derive(Parser)]
+#[command(name = "creditsim", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay event files and write balances, ledger, statements,
+    /// rejections and a summary to --out.
+    #[command(after_long_help = REPLAY_EXAMPLES)]
+    Replay(ReplayArgs),
+    /// Replay event files and print one account's balance as the API's
+    /// get-credits does: {"credits":N,"extra_credits":M}.
+    #[command(after_long_help = BALANCE_EXAMPLES)]
+    Balance(BalanceArgs),
+}
+
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  creditsim replay --plans fixtures/plans.example.csv --out out/ fixtures/seed_rules/events.csv
+  creditsim replay --plans plans.csv --as-of 2025-08-01T00:00:00Z --keep-going --out reports/ july-*.csv
+  zcat usage.csv.gz | creditsim replay --plans plans.csv --out reports/ -
+
+Exit codes: 0 done (business rejections included); 2 bad arguments, an
+unreadable input file, or input that stops the run; 1 reports could not be
+written.";
+
+const BALANCE_EXAMPLES: &str = "\
+Examples:
+  creditsim balance --plans fixtures/plans.example.csv --account pat fixtures/seed_rules/events.csv
+  creditsim balance --plans plans.csv --as-of 2025-07-15T00:00:00Z --account acct-42 usage.csv
+
+An account named in no well-formed row is an error (exit code 2).";
+
+/// Options shared by both subcommands.
+#[derive(Args)]
+struct Common {
+    /// Plans CSV: plan,price_usd,monthly_credits (price per billing cycle,
+    /// credits granted per cycle). Example row: basic,8.00,1000
+    #[arg(long, value_name = "FILE")]
+    plans: PathBuf,
+    /// Rule book CSV: provider,operation,credits,songs,lyrics. Replaces the
+    /// built-in table of the Credits Usage Guide entirely. Example row:
+    /// suno,create,10,2,0
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Apply rows up to this RFC 3339 time (with an offset) and roll every
+    /// billing cycle over up to it; later rows are skipped. Default: the
+    /// latest time among the well-formed, in-order rows. Example:
+    /// --as-of 2025-08-01T00:00:00Z
+    #[arg(long, value_name = "TIME", value_parser = parse_as_of)]
+    as_of: Option<Instant>,
+    /// How long a task id is remembered after its charge, for duplicate
+    /// detection and refunds: a whole number with s, m, h or d. 0s
+    /// remembers nothing. Example: --task-window 48h
+    #[arg(long, value_name = "DUR", default_value = "24h", value_parser = parse_window)]
+    task_window: chrono::TimeDelta,
+    /// Event CSVs (time,account,event,plan,provider,operation,task,credits),
+    /// each in time order; several files are merged by time. - reads
+    /// standard input.
+    #[arg(value_name = "EVENTS", required = true)]
+    events: Vec<String>,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Turn malformed and out-of-order rows into rejections (reasons
+    /// malformed, out_of_order) and go on, instead of stopping at the first
+    /// one with FILE:LINE: reason.
+    #[arg(long)]
+    keep_going: bool,
+    /// Folder for the five reports (created if missing). They are written
+    /// to temporary files and renamed into place only when the run
+    /// succeeds. Example: --out reports/2025-07
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct BalanceArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The account whose balance to print. Example: --account acct-42
+    #[arg(long, value_name = "ID")]
+    account: String,
+}
+
+fn parse_as_of(text: &str) -> Result<Instant, String> {
+    parse_time(text).map_err(|e| e.to_string())
+}
+
+fn parse_window(text: &str) -> Result<chrono::TimeDelta, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// A failure, with the exit code it maps to.
+enum Failure {
+    /// Bad arguments, unreadable input, or input that stops the run.
+    Input(String),
+    /// Anything else, such as writing the reports.
+    Other(String),
+}
+
+impl Failure {
+    fn input(e: impl Display) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
+impl From<ReplayError> for Failure {
+    fn from(error: ReplayError) -> Self {
+        match error {
+            ReplayError::Input(e) => Failure::Input(e.to_string()),
+            ReplayError::Output(e) => Failure::Other(format!("writing reports: {e}")),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => run_replay(args),
+        Command::Balance(args) => run_balance(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(message)) => {
+            eprintln!("creditsim: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open_file(path: &std::path::Path) -> Result<File, Failure> {
+    File::open(path).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))
+}
+
+/// Loads plans and rules and opens the event files.
+/// An event file read from disk or standard input.
+type InputFile = EventFile<Box<dyn Read>>;
+
+fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
+    let plans_name = common.plans.display().to_string();
+    let plans: PlanBook =
+        load_plans(&plans_name, open_file(&common.plans)?).map_err(Failure::input)?;
+    let rules = match &common.rules {
+        Some(path) => {
+            load_rules(&path.display().to_string(), open_file(path)?).map_err(Failure::input)?
+        }
+        None => RuleBook::builtin(),
+    };
+    if common.events.iter().filter(|e| *e == "-").count() > 1 {
+        return Err(Failure::Input(
+            "-: standard input can be given only once".into(),
+        ));
+    }
+    let mut files = Vec::with_capacity(common.events.len());
+    for name in &common.events {
+        let input: Box<dyn Read> = if name == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            Box::new(open_file(name.as_ref())?)
+        };
+        files.push(EventFile::open(name, input).map_err(Failure::input)?);
+    }
+    let engine = Engine::new(plans, rules).with_task_window(common.task_window);
+    Ok((engine, files))
+}
+
+/// Prints progress on stderr at most once a second, only to a terminal.
+struct ProgressLine {
+    enabled: bool,
+    started: WallClock,
+    last: WallClock,
+}
+
+impl ProgressLine {
+    fn new() -> Self {
+        let now = WallClock::now();
+        ProgressLine {
+            enabled: io::stderr().is_terminal(),
+            started: now,
+            last: now,
+        }
+    }
+
+    fn update(&mut self, progress: Progress) {
+        if !self.enabled || self.last.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last = WallClock::now();
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
+        eprint!(
+            "\r{} rows, {:.1} MB read, {:.0} rows/s   ",
+            progress.rows,
+            progress.bytes as f64 / 1e6,
+            progress.rows as f64 / seconds
+        );
+    }
+
+    fn finish(&self) {
+        if self.enabled && self.last != self.started {
+            eprintln!();
+        }
+    }
+}
+
+fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
+    let (engine, files) = prepare(&args.common)?;
+    let options = ReplayOptions {
+        as_of: args.common.as_of,
+        keep_going: args.keep_going,
+        watch_account: None,
+    };
+    let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
+    let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
+    let mut output = ReplayOutput {
+        ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?).map_err(out_error)?,
+        rejections: RejectionWriter::new(dir.open("rejections.csv").map_err(out_error)?)
+            .map_err(out_error)?,
+    };
+    let mut progress = ProgressLine::new();
+    let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
+    progress.finish();
+    let replayed = replayed?;
+    finish(output.ledger.finish().map_err(out_error)?).map_err(out_error)?;
+    finish(output.rejections.finish().map_err(out_error)?).map_err(out_error)?;
+    write_end_reports(&mut dir, &replayed).map_err(out_error)?;
+    let out = dir.path().display().to_string();
+    dir.commit().map_err(out_error)?;
+    print_run_summary(&out, &replayed.summary, replayed.engine.account_count());
+    Ok(())
+}
+
+fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
+    writer.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+/// Writes balances, statements and summary.
+fn write_end_reports(dir: &mut ReportDir, replayed: &Replayed) -> io::Result<()> {
+    let engine = &replayed.engine;
+    let accounts = engine.accounts_by_name();
+    finish(write_balances(dir.open("balances.csv")?, &accounts)?)?;
+    let statements = replayed
+        .statements
+        .clone()
+        .into_sorted(|id| engine.account_name(id));
+    finish(write_statements(
+        dir.open("statements.csv")?,
+        &statements,
+        |s| engine.account_name(s.account),
+    )?)?;
+    let summary = write_summary(
+        dir.open("summary.json")?,
+        &replayed.summary,
+        accounts.len() as u64,
+    )?;
+    finish(summary)
+}
+
+fn print_run_summary(out: &str, summary: &Summary, accounts: usize) {
+    let mut stdout = io::stdout().lock();
+    let files = REPORT_FILES.join(", ");
+    let _ = writeln!(stdout, "wrote {files} to {out}");
+    let _ = writeln!(
+        stdout,
+        "rows {} (accepted {}, rejected {}, skipped {}), accounts {accounts}, revenue ${}",
+        summary.rows,
+        summary.accepted,
+        summary.rejected,
+        summary.skipped,
+        summary.revenue_usd().map_or_else(
+            || "overflow".to_owned(),
+            |r| creditsim::core::money::Usd(r).to_string()
+        ),
+    );
+    let reasons: Vec<String> = summary
+        .rejections_by_reason()
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect();
+    if !reasons.is_empty() {
+        let _ = writeln!(stdout, "rejections: {}", reasons.join(", "));
+    }
+}
+
+fn run_balance(args: BalanceArgs) -> Result<(), Failure> {
+    let (engine, files) = prepare(&args.common)?;
+    let options = ReplayOptions {
+        as_of: args.common.as_of,
+        keep_going: false,
+        watch_account: Some(args.account.clone()),
+    };
+    let mut output = ReplayOutput {
+        ledger: LedgerWriter::new(io::sink()).map_err(Failure::input)?,
+        rejections: RejectionWriter::new(io::sink()).map_err(Failure::input)?,
+    };
+    let replayed = replay(engine, files, &options, &mut output, |_| {})?;
+    if !replayed.watched_seen {
+        return Err(Failure::Input(format!(
+            "account {} is in no well-formed row",
+            args.account
+        )));
+    }
+    let balance = replayed.engine.balance(&args.account);
+    println!(
+        "{{\"credits\":{},\"extra_credits\":{}}}",
+        balance.credits, balance.extra_credits
+    );
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Reading one events CSV: `time,account,event,plan,provider,operation,task,credits`
+//! (columns in any order, unknown columns ignored, only `time`, `account`
+//! and `event` required). Each row is classified as it is read: well
+//! formed, `malformed`, or `out_of_order` against the latest well-formed,
+//! in-order row before it in its file.
+
+use super::csv_source::{check_field_count, field, not_utf8, parse_whole, CsvSource};
+use super::LineError;
+use crate::core::time::{format_time, parse_time, Instant};
+use crate::core::{Action, Event, RuleBook};
+use std::borrow::Cow;
+use std::io::Read;
+
+/// Column names of an events file; the first three are required.
+pub const EVENT_COLUMNS: [&str; 8] = [
+    "time",
+    "account",
+    "event",
+    "plan",
+    "provider",
+    "operation",
+    "task",
+    "credits",
+];
+const REQUIRED_COLUMNS: usize = 3;
+const TIME: usize = 0;
+const ACCOUNT: usize = 1;
+const EVENT: usize = 2;
+const PLAN: usize = 3;
+const PROVIDER: usize = 4;
+const OPERATION: usize = 5;
+const TASK: usize = 6;
+const CREDITS: usize = 7;
+
+/// How a row was classified when read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowClass {
+    /// Well formed and in order.
+    Good {
+        /// Its time.
+        time: Instant,
+    },
+    /// Could not be read as an event.
+    Malformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// Earlier than the latest good row before it in its file.
+    OutOfOrder {
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// The row an events file is positioned on.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Its physical line.
+    pub line: u64,
+    /// Its classification.
+    pub class: RowClass,
+    /// Where it goes in the merge: its time when good, else the time of
+    /// the latest good row before it (so it follows that row).
+    pub merge_time: Instant,
+}
+
+/// One events file, read a row at a time.
+pub struct EventFile<R> {
+    source: CsvSource<R>,
+    columns: [Option<usize>; 8],
+    record: csv::ByteRecord,
+    latest_good: Option<(Instant, u64)>,
+    row: Option<Row>,
+}
+
+impl<R: Read> EventFile<R> {
+    /// Opens an events stream and checks its header. Header problems stop
+    /// the run even with `--keep-going`: without a header no row can be
+    /// read.
+    pub fn open(name: &str, input: R) -> Result<Self, LineError> {
+        let source = CsvSource::open(name, input)?;
+        let columns = source.columns(EVENT_COLUMNS, REQUIRED_COLUMNS)?;
+        Ok(EventFile {
+            source,
+            columns,
+            record: csv::ByteRecord::new(),
+            latest_good: None,
+            row: None,
+        })
+    }
+
+    /// The path as given.
+    pub fn name(&self) -> &str {
+        &self.source.name
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.source.bytes_read()
+    }
+
+    /// The current row, if any.
+    pub fn row(&self) -> Option<&Row> {
+        self.row.as_ref()
+    }
+
+    /// Moves to the next row and classifies it; `Ok(false)` at the end.
+    pub fn advance(&mut self, rules: &RuleBook) -> Result<bool, LineError> {
+        let Some(line) = self.source.next_row(&mut self.record)? else {
+            self.row = None;
+            return Ok(false);
+        };
+        let merge_time = self.latest_good.map_or(Instant::MIN_UTC, |(t, _)| t);
+        let class = match parse_event(&self.source.header, &self.columns, &self.record, rules) {
+            Err(detail) => RowClass::Malformed { detail },
+            Ok(event) => match self.latest_good {
+                Some((latest, latest_line)) if event.time < latest => RowClass::OutOfOrder {
+                    detail: format!(
+                        "time {} is earlier than {} on line {latest_line}",
+                        format_time(event.time),
+                        format_time(latest)
+                    ),
+                },
+                _ => RowClass::Good { time: event.time },
+            },
+        };
+        let merge_time = match class {
+            RowClass::Good { time } => {
+                self.latest_good = Some((time, line));
+                time
+            }
+            _ => merge_time,
+        };
+        self.row = Some(Row {
+            line,
+            class,
+            merge_time,
+        });
+        Ok(true)
+    }
+
+    /// The current row as an event (for a row classified good).
+    pub fn event(&self, rules: &RuleBook) -> Result<Event<'_>, String> {
+        parse_event(&self.source.header, &self.columns, &self.record, rules)
+    }
+
+    /// The current row's time (normalised when it parses, else as read),
+    /// account and event name, as written to `rejections.csv`.
+    pub fn describe(&self) -> (String, Cow<'_, str>, Cow<'_, str>) {
+        let text = |column: usize| {
+            self.columns[column]
+                .and_then(|c| self.record.get(c))
+                .map_or(Cow::Borrowed(""), String::from_utf8_lossy)
+        };
+        let time_text = text(TIME);
+        let time = parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time);
+        (time, text(ACCOUNT), text(EVENT))
+    }
+}
+
+/// Reads one row as an event. The error is the `malformed` detail.
+fn parse_event<'r>(
+    header: &[String],
+    columns: &[Option<usize>; 8],
+    record: &'r csv::ByteRecord,
+    rules: &RuleBook,
+) -> Result<Event<'r>, String> {
+    check_field_count(record, header.len())?;
+    let text = |i: usize| field(record, columns[i]).map_err(|c| not_utf8(header, c));
+    let time_text = text(TIME)?;
+    if time_text.is_empty() {
+        return Err("missing field time".into());
+    }
+    let time = parse_time(time_text).map_err(|e| e.to_string())?;
+    let account = text(ACCOUNT)?;
+    if account.is_empty() {
+        return Err("missing field account".into());
+    }
+    let name = text(EVENT)?;
+    let required = |i: usize| -> Result<&'r str, String> {
+        let value = text(i)?;
+        if value.is_empty() {
+            Err(format!(
+                "missing field {} for event {name}",
+                EVENT_COLUMNS[i]
+            ))
+        } else {
+            Ok(value)
+        }
+    };
+    let action = match name {
+        "subscribe" => Action::Subscribe {
+            plan: required(PLAN)?,
+        },
+        "cancel" => Action::Cancel,
+        "change_plan" => Action::ChangePlan {
+            plan: required(PLAN)?,
+        },
+        "purchase" => Action::Purchase {
+            credits: parse_whole("credits", required(CREDITS)?, " of credits")?,
+        },
+        "call" => {
+            let provider = required(PROVIDER)?;
+            let operation = required(OPERATION)?;
+            let task = Some(text(TASK)?).filter(|t| !t.is_empty());
+            if let (Some(rule), None) = (rules.get(provider, operation), task) {
+                if rule.credits > 0 {
+                    return Err(format!(
+                        "missing field task for a call that costs {} credits",
+                        rule.credits
+                    ));
+                }
+            }
+            Action::Call {
+                provider,
+                operation,
+                task,
+            }
+        }
+        "refund" => Action::Refund {
+            task: required(TASK)?,
+        },
+        "" => return Err("missing field event".into()),
+        other => {
+            return Err(format!(
+                "unknown event {other} (expected one of {})",
+                crate::core::event::EVENT_NAMES.join(", ")
+            ))
+        }
+    };
+    Ok(Event {
+        time,
+        account,
+        action,
+    })
+}

@@ -1,0 +1,49 @@
+//! Reading input files: plans, rules and events CSVs, and the merge of
+//! several event files by time. This is the I/O edge in front of the pure
+//! [`crate::core`].
+
+pub mod csv_source;
+pub mod duration;
+pub mod events;
+pub mod merge;
+pub mod plans;
+pub mod rules;
+
+use std::fmt;
+
+/// A problem at one line of one file: `FILE:LINE: what is wrong`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// The path as given (`-` for standard input).
+    pub file: String,
+    /// The physical line, the header being line 1.
+    pub line: u64,
+    /// What is wrong.
+    pub detail: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.detail)
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// Every invalid row of a plans or rules file, each with its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadErrors(pub Vec<LineError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}

@@ -1,0 +1,89 @@
+//! Loading the plans CSV: `plan,price_usd,monthly_credits`.
+
+use super::csv_source::{check_field_count, field, not_utf8, parse_whole, CsvSource};
+use super::{LineError, LoadErrors};
+use crate::core::money::parse_usd;
+use crate::core::{Plan, PlanBook};
+use std::io::Read;
+
+const COLUMNS: [&str; 3] = ["plan", "price_usd", "monthly_credits"];
+
+/// Reads a plans file, reporting every invalid row with its line.
+///
+/// ```
+/// use creditsim::input::plans::load_plans;
+/// let good = "plan,price_usd,monthly_credits\nbasic,8.00,1000\n";
+/// assert_eq!(load_plans("plans.csv", good.as_bytes()).unwrap().len(), 1);
+/// let bad = "plan,price_usd,monthly_credits\nbasic,8.001,1000\nbasic,8.00,-5\n";
+/// let errors = load_plans("plans.csv", bad.as_bytes()).unwrap_err();
+/// assert_eq!(errors.to_string(), "\
+/// plans.csv:2: invalid price_usd 8.001: more than 2 decimal places
+/// plans.csv:3: invalid monthly_credits -5: expected a whole number of credits");
+/// ```
+pub fn load_plans(name: &str, input: impl Read) -> Result<PlanBook, LoadErrors> {
+    let mut source = CsvSource::open(name, input).map_err(|e| LoadErrors(vec![e]))?;
+    let columns = source
+        .columns(COLUMNS, COLUMNS.len())
+        .map_err(|e| LoadErrors(vec![e]))?;
+    let mut book = PlanBook::default();
+    let mut errors = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = match source.next_row(&mut record) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                errors.push(e);
+                break;
+            }
+        };
+        let row = parse_plan(&source.header, &record, &columns)
+            .and_then(|plan| book.insert(plan).map_err(|e| e.to_string()));
+        if let Err(detail) = row {
+            errors.push(LineError {
+                file: name.to_owned(),
+                line,
+                detail,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(book)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+fn parse_plan(
+    header: &[String],
+    record: &csv::ByteRecord,
+    columns: &[Option<usize>; 3],
+) -> Result<Plan, String> {
+    check_field_count(record, header.len())?;
+    let text = |i: usize| field(record, columns[i]).map_err(|c| not_utf8(header, c));
+    let id = text(0)?;
+    if id.is_empty() {
+        return Err("missing field plan".into());
+    }
+    let price_text = text(1)?;
+    let price_usd = parse_usd(price_text).map_err(|e| {
+        use crate::core::money::MoneyError;
+        match e {
+            MoneyError::TooPrecise(_) => {
+                format!("invalid price_usd {price_text}: more than 2 decimal places")
+            }
+            MoneyError::Negative(_) => {
+                format!("invalid price_usd {price_text}: must not be negative")
+            }
+            MoneyError::NotANumber(_) => {
+                format!("invalid price_usd {price_text}: expected dollars like 8.00")
+            }
+        }
+    })?;
+    let monthly_credits = parse_whole("monthly_credits", text(2)?, " of credits")?;
+    Ok(Plan {
+        id: id.into(),
+        price_usd,
+        monthly_credits,
+    })
+}

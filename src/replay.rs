@@ -1,0 +1,225 @@
+//! The replay: drives the engine over merged event files and feeds the
+//! reports. Rows are read and applied as they come; the ledger and the
+//! rejections are written as the replay goes, so memory grows with
+//! accounts, cycles and tasks inside the window, never with rows.
+
+use crate::core::time::Instant;
+use crate::core::{Applied, Engine, Reason, StatementBook, Summary};
+use crate::input::events::{EventFile, RowClass};
+use crate::input::merge::Merge;
+use crate::input::LineError;
+use crate::report::ledger::LedgerWriter;
+use crate::report::rejections::{RejectedRow, RejectionWriter};
+use std::io::{self, Read, Write};
+
+/// How a replay runs.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Apply rows up to this time; later rows are skipped. Default: the
+    /// latest time among the well-formed, in-order rows.
+    pub as_of: Option<Instant>,
+    /// Turn `malformed` and `out_of_order` rows into rejections instead of
+    /// stopping.
+    pub keep_going: bool,
+    /// An account to look out for: [`Replayed::watched_seen`] tells whether
+    /// any well-formed row (skipped ones included) names it.
+    pub watch_account: Option<String>,
+}
+
+/// Why a replay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Bad input: `FILE:LINE: what is wrong` (exit code 2).
+    #[error("{0}")]
+    Input(#[from] LineError),
+    /// Writing a report failed (exit code 1).
+    #[error("writing reports: {0}")]
+    Output(#[from] io::Error),
+}
+
+/// How far a replay has got, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows read.
+    pub rows: u64,
+    /// Bytes read over all files.
+    pub bytes: u64,
+}
+
+/// How often the progress hook is called, in rows.
+pub const PROGRESS_EVERY_ROWS: u64 = 1 << 16;
+
+/// Where the streamed reports go. `io::sink()` discards them.
+pub struct ReplayOutput<L: Write, J: Write> {
+    /// `ledger.csv`.
+    pub ledger: LedgerWriter<L>,
+    /// `rejections.csv`.
+    pub rejections: RejectionWriter<J>,
+}
+
+/// The state at the end of a replay, for the end-of-run reports.
+pub struct Replayed {
+    /// The engine at the as-of time.
+    pub engine: Engine,
+    /// Statements of every cycle.
+    pub statements: StatementBook,
+    /// Totals.
+    pub summary: Summary,
+    /// The as-of time, if any row or `--as-of` gave one.
+    pub as_of: Option<Instant>,
+    /// Whether a well-formed row named [`ReplayOptions::watch_account`].
+    pub watched_seen: bool,
+}
+
+/// Replays `files` (already opened, in the order given) through `engine`.
+pub fn replay<R: Read, L: Write, J: Write>(
+    mut engine: Engine,
+    files: Vec<EventFile<R>>,
+    options: &ReplayOptions,
+    output: &mut ReplayOutput<L, J>,
+    mut progress: impl FnMut(Progress),
+) -> Result<Replayed, ReplayError> {
+    let rules = engine.rules().clone();
+    let mut merge = Merge::new(files, &rules)?;
+    let mut statements = StatementBook::default();
+    let mut summary = Summary::default();
+    let mut latest_good: Option<Instant> = None;
+    let mut rows: u64 = 0;
+    let mut watched_seen = false;
+    while let Some(file) = merge.next_file(&rules)? {
+        let Some(row) = file.row() else { continue };
+        rows += 1;
+        let at = |detail: String| LineError {
+            file: file.name().to_owned(),
+            line: row.line,
+            detail,
+        };
+        let total = |e: crate::core::TotalOverflow| at(e.to_string());
+        let time = match &row.class {
+            RowClass::Good { time } => *time,
+            RowClass::Malformed { detail } | RowClass::OutOfOrder { detail } => {
+                let reason = match row.class {
+                    RowClass::OutOfOrder { .. } => Reason::OutOfOrder,
+                    _ => Reason::Malformed,
+                };
+                if !options.keep_going {
+                    return Err(at(detail.clone()).into());
+                }
+                summary.record_rejection(reason).map_err(total)?;
+                let (time, account, event) = file.describe();
+                output.rejections.write(&RejectedRow {
+                    file: file.name(),
+                    line: row.line,
+                    time: &time,
+                    account: &account,
+                    event: &event,
+                    reason,
+                    detail,
+                })?;
+                continue;
+            }
+        };
+        latest_good = latest_good.max(Some(time));
+        if let Some(watched) = &options.watch_account {
+            watched_seen = watched_seen || file.event(&rules).is_ok_and(|e| e.account == watched);
+        }
+        if options.as_of.is_some_and(|as_of| time > as_of) {
+            summary.record_skipped().map_err(total)?;
+            continue;
+        }
+        let event = file.event(&rules).map_err(at)?;
+        let applied = engine.apply(&event).map_err(|e| at(e.to_string()))?;
+        record_entries(&engine, &mut statements, &mut summary, output)
+            .map_err(|e| e.at(file.name(), row.line))?;
+        statements.record_applied(&applied).map_err(total)?;
+        summary.record_applied(&applied).map_err(total)?;
+        if let Err(rejection) = &applied.outcome {
+            write_rejection(output, file, row.line, &applied, &rejection.to_string())?;
+        }
+        if rows % PROGRESS_EVERY_ROWS == 0 {
+            progress(Progress {
+                rows,
+                bytes: merge.bytes_read(),
+            });
+        }
+    }
+    let as_of = options.as_of.or(latest_good);
+    if let Some(as_of) = as_of {
+        let end = |detail: String| LineError {
+            file: "--as-of".into(),
+            line: 0,
+            detail,
+        };
+        engine.advance_to(as_of).map_err(|e| end(e.to_string()))?;
+        record_entries(&engine, &mut statements, &mut summary, output).map_err(|e| match e {
+            EntryError::Total(t) => ReplayError::Input(end(t.to_string())),
+            EntryError::Io(io) => ReplayError::Output(io),
+        })?;
+    }
+    Ok(Replayed {
+        engine,
+        statements,
+        summary,
+        as_of,
+        watched_seen,
+    })
+}
+
+enum EntryError {
+    Total(crate::core::TotalOverflow),
+    Io(io::Error),
+}
+
+impl EntryError {
+    fn at(self, file: &str, line: u64) -> ReplayError {
+        match self {
+            EntryError::Total(t) => ReplayError::Input(LineError {
+                file: file.to_owned(),
+                line,
+                detail: t.to_string(),
+            }),
+            EntryError::Io(e) => ReplayError::Output(e),
+        }
+    }
+}
+
+/// Writes and counts the entries the engine produced last.
+fn record_entries<L: Write, J: Write>(
+    engine: &Engine,
+    statements: &mut StatementBook,
+    summary: &mut Summary,
+    output: &mut ReplayOutput<L, J>,
+) -> Result<(), EntryError> {
+    for entry in engine.entries() {
+        statements.record_entry(entry).map_err(EntryError::Total)?;
+        summary.record_entry(entry).map_err(EntryError::Total)?;
+        output
+            .ledger
+            .write(entry, engine.account_name(entry.account))
+            .map_err(EntryError::Io)?;
+    }
+    Ok(())
+}
+
+fn write_rejection<R: Read, L: Write, J: Write>(
+    output: &mut ReplayOutput<L, J>,
+    file: &EventFile<R>,
+    line: u64,
+    applied: &Applied,
+    detail: &str,
+) -> io::Result<()> {
+    let (time, account, event) = file.describe();
+    let reason = match &applied.outcome {
+        Err(rejection) => rejection.reason(),
+        Ok(_) => return Ok(()),
+    };
+    output.rejections.write(&RejectedRow {
+        file: file.name(),
+        line,
+        time: &time,
+        account: &account,
+        event: &event,
+        reason,
+        detail,
+    })
+}

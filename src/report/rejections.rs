@@ -1,0 +1,62 @@
+//! `rejections.csv`: every rejected row, in merge order.
+
+use super::csv_writer;
+use crate::core::Reason;
+use std::io::{self, Write};
+
+/// The header of `rejections.csv`.
+pub const HEADER: [&str; 7] = [
+    "file", "line", "time", "account", "event", "reason", "detail",
+];
+
+/// One rejected row.
+#[derive(Debug, Clone, Copy)]
+pub struct RejectedRow<'a> {
+    /// The path as given.
+    pub file: &'a str,
+    /// Physical line.
+    pub line: u64,
+    /// Normalised time, or as read when it does not parse.
+    pub time: &'a str,
+    /// Account as read.
+    pub account: &'a str,
+    /// Event name as read.
+    pub event: &'a str,
+    /// The code.
+    pub reason: Reason,
+    /// Human-readable explanation.
+    pub detail: &'a str,
+}
+
+/// Writes rejection rows.
+pub struct RejectionWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> RejectionWriter<W> {
+    /// Starts the file with its header.
+    pub fn new(output: W) -> io::Result<Self> {
+        let mut csv = csv_writer(output);
+        csv.write_record(HEADER)?;
+        Ok(RejectionWriter { csv })
+    }
+
+    /// Writes one row.
+    pub fn write(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
+        self.csv.write_record([
+            row.file,
+            &row.line.to_string(),
+            row.time,
+            row.account,
+            row.event,
+            row.reason.code(),
+            row.detail,
+        ])?;
+        Ok(())
+    }
+
+    /// Flushes and returns the output.
+    pub fn finish(self) -> io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
