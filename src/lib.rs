@@ -35,3 +35,8 @@ pub mod core;
 pub mod input;
 pub mod replay;
 pub mod report;
+
+/// The README's examples run as doctests, so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
