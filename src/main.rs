@@ -9,8 +9,11 @@ use creditsim::input::duration::parse_duration;
 use creditsim::input::events::EventFile;
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
-use creditsim::replay::{replay, Progress, ReplayError, ReplayOptions, ReplayOutput, Replayed};
+use creditsim::replay::{
+    replay, EntrySink, Progress, ReplayError, ReplayOptions, ReplayOutput, Replayed,
+};
 use creditsim::report::balances::write_balances;
+use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::rejections::RejectionWriter;
 use creditsim::report::statements::write_statements;
@@ -53,6 +56,8 @@ Examples:
   creditsim replay --plans fixtures/plans.example.csv --out out/ fixtures/seed_rules/events.csv
   creditsim replay --plans plans.csv --as-of 2025-08-01T00:00:00Z --keep-going --out reports/ july-*.csv
   zcat usage.csv.gz | creditsim replay --plans plans.csv --out reports/ -
+  creditsim replay --plans plans.csv --out reports/ --journal books/july.journal july.csv
+  hledger -f books/july.journal bal customers:acct-42
 
 Exit codes: 0 done (business rejections included); 2 bad arguments, an
 unreadable input file, or input that stops the run; 1 reports could not be
@@ -109,6 +114,18 @@ struct ReplayArgs {
     /// succeeds. Example: --out reports/2025-07
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Also write the ledger as a double-entry journal for hledger and
+    /// ledger-cli: one balanced transaction per ledger.csv entry, credits
+    /// in CR and dollars in USD. Accounts: customers:<id>:subscription,
+    /// customers:<id>:extra (credits held), customers:<id>:receivable
+    /// (USD billed), issued:grants, issued:purchases,
+    /// usage:<provider>:<operation>, expired:<plan>, revenue:fees,
+    /// revenue:extra_credits. Ids are percent-encoded: every byte outside
+    /// A-Za-z0-9_.- is written %XX. Written atomically like the reports;
+    /// its folder is created if missing. Example: --journal
+    /// books/july.journal, then hledger -f books/july.journal bal
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -253,10 +270,17 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     };
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
+    let mut journal = match &args.journal {
+        Some(path) => Some(open_journal(path, &args.out, args.common.task_window)?),
+        None => None,
+    };
     let mut output = ReplayOutput {
         ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?).map_err(out_error)?,
         rejections: RejectionWriter::new(dir.open("rejections.csv").map_err(out_error)?)
             .map_err(out_error)?,
+        entry_sink: journal
+            .as_mut()
+            .map(|(_, writer)| writer as &mut dyn EntrySink),
     };
     let mut progress = ProgressLine::new();
     let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
@@ -266,9 +290,50 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     finish(output.rejections.finish().map_err(out_error)?).map_err(out_error)?;
     write_end_reports(&mut dir, &replayed).map_err(out_error)?;
     let out = dir.path().display().to_string();
+    if let (Some((journal_dir, writer)), Some(path)) = (journal, &args.journal) {
+        let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
+        finish(writer.finish().map_err(journal_error)?).map_err(journal_error)?;
+        journal_dir.commit().map_err(journal_error)?;
+    }
     dir.commit().map_err(out_error)?;
     print_run_summary(&out, &replayed.summary, replayed.engine.account_count());
+    if let Some(path) = &args.journal {
+        println!("wrote journal {}", path.display());
+    }
     Ok(())
+}
+
+/// The journal's temporary file, beside `path` (renamed into place by
+/// committing the returned folder) and its writer.
+fn open_journal(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    task_window: chrono::TimeDelta,
+) -> Result<(ReportDir, JournalWriter<io::BufWriter<File>>), Failure> {
+    let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|_| !path.as_os_str().to_string_lossy().ends_with('/'))
+        .ok_or_else(|| Failure::Input(format!("--journal {}: not a file name", path.display())))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut dir = ReportDir::create(folder).map_err(journal_error)?;
+    let same_folder = match (folder.canonicalize(), out.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same_folder && REPORT_FILES.contains(&name) {
+        return Err(Failure::Input(format!(
+            "--journal {}: would overwrite a report of --out",
+            path.display()
+        )));
+    }
+    let file = dir.open(name).map_err(journal_error)?;
+    let writer = JournalWriter::new(file, task_window).map_err(journal_error)?;
+    Ok((dir, writer))
 }
 
 fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
@@ -332,6 +397,7 @@ fn run_balance(args: BalanceArgs) -> Result<(), Failure> {
     let mut output = ReplayOutput {
         ledger: LedgerWriter::new(io::sink()).map_err(Failure::input)?,
         rejections: RejectionWriter::new(io::sink()).map_err(Failure::input)?,
+        entry_sink: None,
     };
     let replayed = replay(engine, files, &options, &mut output, |_| {})?;
     if !replayed.watched_seen {

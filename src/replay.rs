@@ -4,7 +4,7 @@
 //! accounts, cycles and tasks inside the window, never with rows.
 
 use crate::core::time::Instant;
-use crate::core::{Applied, Engine, Reason, StatementBook, Summary};
+use crate::core::{Applied, Engine, Event, LedgerEntry, Reason, StatementBook, Summary};
 use crate::input::events::{EventFile, RowClass};
 use crate::input::merge::Merge;
 use crate::input::LineError;
@@ -50,11 +50,26 @@ pub struct Progress {
 pub const PROGRESS_EVERY_ROWS: u64 = 1 << 16;
 
 /// Where the streamed reports go. `io::sink()` discards them.
-pub struct ReplayOutput<L: Write, J: Write> {
+pub struct ReplayOutput<'a, L: Write, J: Write> {
     /// `ledger.csv`.
     pub ledger: LedgerWriter<L>,
     /// `rejections.csv`.
     pub rejections: RejectionWriter<J>,
+    /// Also receives every ledger entry, such as the `--journal` writer.
+    pub entry_sink: Option<&'a mut dyn EntrySink>,
+}
+
+/// Receives every ledger entry as it is written to `ledger.csv`.
+pub trait EntrySink {
+    /// One entry of the named account. `event` is the event being applied
+    /// when the engine made the entry (roll-overs of other accounts at its
+    /// time included), `None` for the roll-overs up to the as-of time.
+    fn entry(
+        &mut self,
+        entry: &LedgerEntry,
+        account: &str,
+        event: Option<&Event<'_>>,
+    ) -> io::Result<()>;
 }
 
 /// The state at the end of a replay, for the end-of-run reports.
@@ -129,7 +144,7 @@ pub fn replay<R: Read, L: Write, J: Write>(
         }
         let event = file.event(&rules).map_err(at)?;
         let applied = engine.apply(&event).map_err(|e| at(e.to_string()))?;
-        record_entries(&engine, &mut statements, &mut summary, output)
+        record_entries(&engine, &mut statements, &mut summary, output, Some(&event))
             .map_err(|e| e.at(file.name(), row.line))?;
         statements.record_applied(&applied).map_err(total)?;
         summary.record_applied(&applied).map_err(total)?;
@@ -146,15 +161,17 @@ pub fn replay<R: Read, L: Write, J: Write>(
     let as_of = options.as_of.or(latest_good);
     if let Some(as_of) = as_of {
         let end = |detail: String| LineError {
-            file: "--as-of".into(),
+            file: format!("--as-of {}", crate::core::time::format_time(as_of)),
             line: 0,
             detail,
         };
         engine.advance_to(as_of).map_err(|e| end(e.to_string()))?;
-        record_entries(&engine, &mut statements, &mut summary, output).map_err(|e| match e {
-            EntryError::Total(t) => ReplayError::Input(end(t.to_string())),
-            EntryError::Io(io) => ReplayError::Output(io),
-        })?;
+        record_entries(&engine, &mut statements, &mut summary, output, None).map_err(
+            |e| match e {
+                EntryError::Total(t) => ReplayError::Input(end(t.to_string())),
+                EntryError::Io(io) => ReplayError::Output(io),
+            },
+        )?;
     }
     Ok(Replayed {
         engine,
@@ -189,14 +206,19 @@ fn record_entries<L: Write, J: Write>(
     statements: &mut StatementBook,
     summary: &mut Summary,
     output: &mut ReplayOutput<L, J>,
+    event: Option<&Event<'_>>,
 ) -> Result<(), EntryError> {
     for entry in engine.entries() {
         statements.record_entry(entry).map_err(EntryError::Total)?;
         summary.record_entry(entry).map_err(EntryError::Total)?;
+        let account = engine.account_name(entry.account);
         output
             .ledger
-            .write(entry, engine.account_name(entry.account))
+            .write(entry, account)
             .map_err(EntryError::Io)?;
+        if let Some(sink) = output.entry_sink.as_deref_mut() {
+            sink.entry(entry, account, event).map_err(EntryError::Io)?;
+        }
     }
     Ok(())
 }

@@ -4,8 +4,10 @@
 use super::ledger::Cycle;
 use super::plans::PlanId;
 use super::time::Instant;
-use std::collections::HashMap;
-use std::sync::Arc;
+
+/// An account name: stored inline when short (up to 23 bytes), so the
+/// account table and the name lookup need no pointer chase.
+pub(crate) type AccountName = smol_str::SmolStr;
 
 /// Where an account's subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,21 +74,19 @@ pub(crate) struct TaskCharge {
 /// One account inside the engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
-    pub name: Arc<str>,
+    pub name: AccountName,
     pub subscription: Option<Subscription>,
     pub subscription_credits: u64,
     pub extra_credits: u64,
-    pub tasks: HashMap<Arc<str>, TaskCharge>,
 }
 
 impl Account {
-    pub fn new(name: Arc<str>) -> Self {
+    pub fn new(name: AccountName) -> Self {
         Account {
             name,
             subscription: None,
             subscription_credits: 0,
             extra_credits: 0,
-            tasks: HashMap::new(),
         }
     }
 

@@ -7,19 +7,20 @@
 //! billing-cycle boundary up to that time rolls over, for every account,
 //! idle ones included, in time order and, at equal times, by account name.
 
-use super::account::{Account, Balance, Status, Subscription, TaskCharge};
+use super::account::{Account, AccountName, Balance, Status, Subscription, TaskCharge};
 use super::event::{Action, Event};
-use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
+use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 use super::money::extra_credits_price_usd;
 use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
-use super::rules::RuleBook;
+use super::rules::{Rule, RuleBook};
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// The default task window: task ids are remembered for 24 hours after
 /// their charge, like the de-duplication window of metered billing APIs.
@@ -175,13 +176,21 @@ pub struct Engine {
     task_window: TimeDelta,
     now: Option<Instant>,
     accounts: Vec<Account>,
-    ids: HashMap<Arc<str>, AccountId>,
+    /// Account ids by name, probed once per event. FxHash rather than
+    /// SipHash (nothing iterates this map, so its order never reaches a
+    /// report), and inline keys so that comparing a key reads the table
+    /// itself rather than a separate allocation.
+    ids: FxHashMap<AccountName, AccountId>,
     /// Next boundary of every subscribed account, earliest first, then by
     /// account name (the order of roll-over entries at equal times).
-    boundaries: BinaryHeap<Reverse<(Instant, Arc<str>, AccountId)>>,
+    boundaries: BinaryHeap<Reverse<(Instant, AccountName, AccountId)>>,
+    /// Task charges remembered for the task window, by account and task id.
+    /// One table for all accounts rather than one per account: 100k
+    /// per-account tables would each keep their peak capacity.
+    tasks: FxHashMap<(AccountId, TaskId), TaskCharge>,
     /// When each remembered task charge is forgotten, in charge order (so
     /// in expiry order): memory grows with the tasks inside the window only.
-    task_expiries: VecDeque<(Instant, AccountId, Arc<str>)>,
+    task_expiries: VecDeque<(Instant, AccountId, TaskId)>,
     /// Entries produced by the last call.
     entries: Vec<LedgerEntry>,
 }
@@ -196,8 +205,9 @@ impl Engine {
             task_window: DEFAULT_TASK_WINDOW,
             now: None,
             accounts: Vec::new(),
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
             boundaries: BinaryHeap::new(),
+            tasks: FxHashMap::default(),
             task_expiries: VecDeque::new(),
             entries: Vec::new(),
         }
@@ -289,20 +299,25 @@ impl Engine {
     /// event. The entries of both are in [`Engine::entries`].
     pub fn apply(&mut self, event: &Event<'_>) -> Result<Applied, EngineError> {
         self.entries.clear();
-        if let Action::Call {
-            provider,
-            operation,
-            task: None,
-        } = event.action
-        {
-            if let Some(rule) = self.rules.get(provider, operation) {
-                if rule.credits > 0 {
-                    return Err(EngineError::TaskRequired {
-                        credits: rule.credits,
-                    });
+        // The rule of a call is looked up once, here, and handed on.
+        let rule = match event.action {
+            Action::Call {
+                provider,
+                operation,
+                task,
+            } => {
+                let rule = self.rules.get(provider, operation);
+                if let (Some(rule), None) = (rule, task) {
+                    if rule.credits > 0 {
+                        return Err(EngineError::TaskRequired {
+                            credits: rule.credits,
+                        });
+                    }
                 }
+                rule
             }
-        }
+            _ => None,
+        };
         self.advance(event.time)?;
         let id = self.intern(event.account)?;
         let cycle = self.accounts[id.index()]
@@ -319,7 +334,7 @@ impl Engine {
                 provider,
                 operation,
                 task,
-            } => self.call_at(id, now, provider, operation, task)?,
+            } => self.call_at(id, now, rule, provider, operation, task)?,
             Action::Refund { task } => self.refund_at(id, now, task)?,
         };
         Ok(Applied {
@@ -507,7 +522,9 @@ impl Engine {
                 return Err(EngineError::TimeWentBackwards { now, event: to });
             }
         }
-        while let Some(Reverse((boundary, _, id))) = self.boundaries.peek().cloned() {
+        // Peek by reference: cloning the entry would touch the name's
+        // reference count on every event.
+        while let Some(&Reverse((boundary, _, id))) = self.boundaries.peek() {
             if boundary > to {
                 break;
             }
@@ -515,21 +532,17 @@ impl Engine {
             self.roll_over(id, boundary)?;
         }
         let window = self.task_window;
-        while let Some((expiry, id, task)) = self.task_expiries.front() {
-            if *expiry > to {
+        while self.task_expiries.front().is_some_and(|(e, _, _)| *e <= to) {
+            let Some((expiry, id, task)) = self.task_expiries.pop_front() else {
                 break;
-            }
-            if let Some(account) = self.accounts.get_mut(id.index()) {
-                // Only the charge this expiry was queued for; a later charge
-                // of the same id (after the window) has its own expiry.
-                let forgotten = account.tasks.get(task).is_some_and(|charge| {
-                    charge.charged_at.checked_add_signed(window) == Some(*expiry)
-                });
-                if forgotten {
-                    account.tasks.remove(task);
+            };
+            // Only the charge this expiry was queued for; a later charge of
+            // the same id (after the window) has its own expiry.
+            if let Entry::Occupied(charge) = self.tasks.entry((id, task)) {
+                if charge.get().charged_at.checked_add_signed(window) == Some(expiry) {
+                    charge.remove();
                 }
             }
-            self.task_expiries.pop_front();
         }
         self.now = Some(to);
         Ok(())
@@ -629,7 +642,7 @@ impl Engine {
         }
         let index = u32::try_from(self.accounts.len()).map_err(|_| EngineError::TooManyAccounts)?;
         let id = AccountId(index);
-        let name: Arc<str> = name.into();
+        let name = AccountName::new(name);
         self.accounts.push(Account::new(name.clone()));
         self.ids.insert(name, id);
         Ok(id)
@@ -738,11 +751,12 @@ impl Engine {
         &mut self,
         id: AccountId,
         now: Instant,
+        rule: Option<Rule>,
         provider: &str,
         operation: &str,
         task: Option<&str>,
     ) -> Result<Result<Effect, Rejection>, EngineError> {
-        let Some(rule) = self.rules.get(provider, operation) else {
+        let Some(rule) = rule else {
             return Ok(Err(Rejection::UnknownOperation {
                 provider: provider.into(),
                 operation: operation.into(),
@@ -768,11 +782,14 @@ impl Engine {
         let Some(subscription) = &account.subscription else {
             return Ok(Err(Rejection::NoActiveSubscription));
         };
-        if let Some(previous) = account.tasks.get_key_value(task) {
-            let (task, charge) = previous;
+        // One probe of the task table serves the duplicate check and the
+        // insertion; a short task id is stored inline, without allocating.
+        let remembered_task = self.tasks.entry((id, TaskId::new(task)));
+        if let Entry::Occupied(previous) = &remembered_task {
+            let charge = previous.get();
             if remembered(charge.charged_at, self.task_window, now) {
                 return Ok(Err(Rejection::DuplicateTask {
-                    task: task.clone(),
+                    task: task.into(),
                     charged_at: charge.charged_at,
                 }));
             }
@@ -790,23 +807,27 @@ impl Engine {
         let from_subscription = cost - from_extra;
         account.extra_credits -= from_extra;
         account.subscription_credits -= from_subscription;
-        let task: Arc<str> = task.into();
+        let task = remembered_task.key().1.clone();
         let cycle = subscription.cycle;
-        let plan = subscription.plan.clone();
         if remembers_tasks {
-            account.tasks.insert(
-                task.clone(),
-                TaskCharge {
-                    charged_at: now,
-                    cycle,
-                    plan,
-                    extra: from_extra,
-                    subscription: from_subscription,
-                    songs: rule.songs,
-                    lyrics: rule.lyrics,
-                    refunded_at: None,
-                },
-            );
+            let charge = TaskCharge {
+                charged_at: now,
+                cycle,
+                plan: subscription.plan.clone(),
+                extra: from_extra,
+                subscription: from_subscription,
+                songs: rule.songs,
+                lyrics: rule.lyrics,
+                refunded_at: None,
+            };
+            match remembered_task {
+                Entry::Occupied(mut previous) => {
+                    previous.insert(charge);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(charge);
+                }
+            }
             if let Some(end) = window_end {
                 self.task_expiries.push_back((end, id, task.clone()));
             }
@@ -842,21 +863,23 @@ impl Engine {
         let window = self.task_window;
         let account = &mut self.accounts[id.index()];
         let current_cycle = account.subscription.as_ref().map(|s| s.cycle);
-        let Some((task, charge)) = account
+        let task = TaskId::new(task);
+        let Some(remembered_charge) = self
             .tasks
-            .get_key_value(task)
-            .filter(|(_, charge)| remembered(charge.charged_at, window, now))
+            .get_mut(&(id, task.clone()))
+            .filter(|charge| remembered(charge.charged_at, window, now))
         else {
-            return Ok(Err(Rejection::UnknownTask { task: task.into() }));
+            return Ok(Err(Rejection::UnknownTask {
+                task: task.as_str().into(),
+            }));
         };
-        if let Some(refunded_at) = charge.refunded_at {
+        if let Some(refunded_at) = remembered_charge.refunded_at {
             return Ok(Err(Rejection::AlreadyRefunded {
-                task: task.clone(),
+                task: task.as_str().into(),
                 refunded_at,
             }));
         }
-        let task = task.clone();
-        let charge = charge.clone();
+        let charge = remembered_charge.clone();
         let extra = account
             .extra_credits
             .checked_add(charge.extra)
@@ -873,7 +896,7 @@ impl Engine {
             kind: EntryKind::Refund,
             cycle: charge.cycle,
             plan: None,
-            task: Some(task.clone()),
+            task: Some(task),
             extra_delta: i128::from(charge.extra),
             subscription_delta: i128::from(charge.subscription),
             usd: Decimal::ZERO,
@@ -898,9 +921,7 @@ impl Engine {
         } else {
             account.subscription_credits = subscription;
         }
-        if let Some(remembered) = account.tasks.get_mut(&task) {
-            remembered.refunded_at = Some(now);
-        }
+        remembered_charge.refunded_at = Some(now);
         Ok(Ok(Effect::Refunded {
             charge_cycle: charge.cycle,
             extra: charge.extra,

@@ -3,7 +3,10 @@
 use super::plans::PlanId;
 use super::time::Instant;
 use rust_decimal::Decimal;
-use std::sync::Arc;
+
+/// A task id. Short ids (up to 23 bytes) are stored inline, so charging
+/// a task allocates nothing; it derefs to `str`.
+pub type TaskId = smol_str::SmolStr;
 
 /// Index of an account inside one engine; see `Engine::account_name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,7 +76,7 @@ pub struct LedgerEntry {
     /// The plan, on fee, grant and expire entries.
     pub plan: Option<PlanId>,
     /// The task, on charge and refund entries.
-    pub task: Option<Arc<str>>,
+    pub task: Option<TaskId>,
     /// Signed change of the extra bucket.
     pub extra_delta: i128,
     /// Signed change of the subscription bucket.

@@ -19,7 +19,7 @@ pub mod time;
 pub use account::{Balance, Status};
 pub use engine::{AccountView, Applied, Effect, Engine, EngineError, DEFAULT_TASK_WINDOW};
 pub use event::{Action, Event};
-pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
+pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};
 pub use rejection::{Reason, Rejection};
 pub use rules::{Rule, RuleBook, RuleError};

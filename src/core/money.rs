@@ -10,6 +10,11 @@ pub const EXTRA_CREDITS_PACK: u64 = 10;
 /// Price in US dollars of one pack of [`EXTRA_CREDITS_PACK`] credits ($0.08).
 pub const EXTRA_PACK_PRICE_USD: Decimal = Decimal::from_parts(8, 0, 0, false, 2);
 
+/// The largest amount that can be written with two decimal places
+/// (`792281625142643375935439503.35`): a price or a money total above it
+/// is refused, never rounded.
+pub const MAX_USD: Decimal = Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 2);
+
 /// Why a dollar amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -22,6 +27,9 @@ pub enum MoneyError {
     /// Prices are never negative.
     #[error("invalid amount {0}: must not be negative")]
     Negative(String),
+    /// Above [`MAX_USD`]: it could not be kept exact with two decimals.
+    #[error("invalid amount {0}: larger than the maximum 792281625142643375935439503.35")]
+    TooLarge(String),
 }
 
 /// Parses a non-negative dollar amount with at most two decimal places.
@@ -45,14 +53,29 @@ pub fn parse_usd(text: &str) -> Result<Decimal, MoneyError> {
     if !is_plain {
         return Err(MoneyError::NotANumber(text.to_owned()));
     }
-    let amount: Decimal = text
-        .parse()
-        .map_err(|_| MoneyError::NotANumber(text.to_owned()))?;
+    let amount: Decimal = text.parse().map_err(|_| {
+        // Digits with at most one point that still do not parse have more
+        // digits than a Decimal holds.
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if digits.bytes().any(|b| b.is_ascii_digit())
+            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|b| *b == b'.').count() <= 1
+        {
+            MoneyError::TooLarge(text.to_owned())
+        } else {
+            MoneyError::NotANumber(text.to_owned())
+        }
+    })?;
     if amount.scale() > 2 {
         return Err(MoneyError::TooPrecise(text.to_owned()));
     }
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(MoneyError::Negative(text.to_owned()));
+    }
+    // Past this the parse has rounded (more digits than a Decimal holds)
+    // or the amount cannot be written with two decimals.
+    if amount > MAX_USD {
+        return Err(MoneyError::TooLarge(text.to_owned()));
     }
     Ok(amount)
 }
@@ -112,6 +135,25 @@ mod tests {
         assert_eq!(parse_usd("1e3"), Err(MoneyError::NotANumber("1e3".into())));
         assert_eq!(parse_usd(""), Err(MoneyError::NotANumber("".into())));
         assert_eq!(parse_usd("$8"), Err(MoneyError::NotANumber("$8".into())));
+    }
+
+    #[test]
+    fn refuses_amounts_that_cannot_be_written_with_two_decimals() {
+        assert_eq!(MAX_USD.to_string(), "792281625142643375935439503.35");
+        assert_eq!(parse_usd("792281625142643375935439503.35"), Ok(MAX_USD));
+        assert_eq!(Usd(MAX_USD).to_string(), "792281625142643375935439503.35");
+        for too_large in [
+            "792281625142643375935439503.36",
+            "792281625142643375935439504",
+            "79228162514264337593543950335",
+            "79228162514264337593543950336",
+            "-79228162514264337593543950336",
+        ] {
+            assert_eq!(
+                parse_usd(too_large),
+                Err(MoneyError::TooLarge(too_large.into()))
+            );
+        }
     }
 
     #[test]

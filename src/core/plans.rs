@@ -29,7 +29,7 @@ pub enum PlanError {
     #[error("duplicate plan {0}")]
     Duplicate(String),
     /// A negative price or one finer than a cent.
-    #[error("invalid price {price} for plan {plan}: must be >= 0 with at most 2 decimals")]
+    #[error("invalid price {price} for plan {plan}: must be >= 0 with at most 2 decimals, at most 792281625142643375935439503.35")]
     InvalidPrice {
         /// The plan id.
         plan: String,
@@ -74,6 +74,7 @@ impl PlanBook {
         }
         if plan.price_usd.is_sign_negative() && !plan.price_usd.is_zero()
             || plan.price_usd.scale() > 2
+            || plan.price_usd > super::money::MAX_USD
         {
             return Err(PlanError::InvalidPrice {
                 plan: plan.id.to_string(),

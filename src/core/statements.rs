@@ -10,10 +10,9 @@
 
 use super::engine::{Applied, Effect};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
+use super::money::MAX_USD;
 use super::plans::PlanId;
-use super::time::Instant;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 
 /// A total grew past what its type holds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,13 +25,17 @@ pub(crate) fn add(total: &mut u64, amount: u64, what: &'static str) -> Result<()
     Ok(())
 }
 
-/// Adds to a money total, refusing to overflow.
+/// Adds to a money total, refusing to overflow or to grow past what can be
+/// written exactly with two decimals ([`MAX_USD`]).
 pub(crate) fn add_usd(
     total: &mut Decimal,
     amount: Decimal,
     what: &'static str,
 ) -> Result<(), TotalOverflow> {
-    *total = total.checked_add(amount).ok_or(TotalOverflow(what))?;
+    *total = total
+        .checked_add(amount)
+        .filter(|sum| *sum <= MAX_USD)
+        .ok_or(TotalOverflow(what))?;
     Ok(())
 }
 
@@ -101,21 +104,74 @@ impl Statement {
     }
 }
 
+/// No statement (the end of a chain in [`StatementBook`]).
+const NONE: u32 = u32::MAX;
+
 /// Builds the statements of a replay. Memory grows with accounts times
 /// cycles.
+///
+/// Every entry and outcome is counted here, so the lookup must be cheap:
+/// instead of hashing (account, cycle start), each account keeps the index
+/// of its latest statement and each statement the index of the account's
+/// one before it. Entries almost always belong to the latest cycle, so the
+/// first probe hits; a late refund walks back a few cycles.
 #[derive(Debug, Clone, Default)]
 pub struct StatementBook {
-    rows: HashMap<(AccountId, Instant), Statement>,
+    rows: Vec<Statement>,
+    /// For each row, the account's previous row, or `NONE`.
+    previous: Vec<u32>,
+    /// For each account (by index), its latest row, or `NONE`.
+    latest: Vec<u32>,
 }
 
 impl StatementBook {
+    /// The index of the statement of `account` for the cycle starting at
+    /// `cycle.start`, if there is one.
+    fn find(&self, account: AccountId, cycle: &Cycle) -> Option<usize> {
+        let mut index = *self.latest.get(account.index())?;
+        while index != NONE {
+            let i = index as usize;
+            let row = self.rows.get(i)?;
+            if row.cycle.start == cycle.start {
+                return Some(i);
+            }
+            // An account's rows are made in cycle order: past an older
+            // cycle there is no match. (Without this, every new cycle walks
+            // the whole chain: quadratic in an account's cycles.)
+            if row.cycle.start < cycle.start {
+                return None;
+            }
+            index = *self.previous.get(i)?;
+        }
+        None
+    }
+
+    /// The statement of the entry's account and cycle, created on the
+    /// first entry of the cycle (its fee).
+    fn row_for_entry(&mut self, entry: &LedgerEntry) -> Result<&mut Statement, TotalOverflow> {
+        let index = match self.find(entry.account, &entry.cycle) {
+            Some(index) => index,
+            None => {
+                let account = entry.account.index();
+                if self.latest.len() <= account {
+                    self.latest.resize(account + 1, NONE);
+                }
+                let index = self.rows.len();
+                let new_latest = u32::try_from(index).map_err(|_| TotalOverflow("statements"))?;
+                let plan = entry.plan.clone().unwrap_or_else(|| "".into());
+                self.rows
+                    .push(Statement::new(entry.account, entry.cycle, plan));
+                self.previous.push(self.latest[account]);
+                self.latest[account] = new_latest;
+                index
+            }
+        };
+        Ok(&mut self.rows[index])
+    }
+
     /// Counts one ledger entry in the statement of its cycle.
     pub fn record_entry(&mut self, entry: &LedgerEntry) -> Result<(), TotalOverflow> {
-        let plan = entry.plan.clone().unwrap_or_else(|| "".into());
-        let row = self
-            .rows
-            .entry((entry.account, entry.cycle.start))
-            .or_insert_with(|| Statement::new(entry.account, entry.cycle, plan));
+        let row = self.row_for_entry(entry)?;
         let extra = magnitude(entry.extra_delta);
         let subscription = magnitude(entry.subscription_delta);
         match entry.kind {
@@ -180,12 +236,13 @@ impl StatementBook {
     }
 
     fn row(&mut self, account: AccountId, cycle: Option<Cycle>) -> Option<&mut Statement> {
-        self.rows.get_mut(&(account, cycle?.start))
+        let index = self.find(account, &cycle?)?;
+        self.rows.get_mut(index)
     }
 
     /// The statements sorted by account name, then cycle start.
     pub fn into_sorted<'a>(self, name: impl Fn(AccountId) -> &'a str) -> Vec<Statement> {
-        let mut rows: Vec<Statement> = self.rows.into_values().collect();
+        let mut rows = self.rows;
         rows.sort_by(|a, b| {
             name(a.account)
                 .cmp(name(b.account))

@@ -2,6 +2,7 @@
 
 use super::engine::{Applied, Effect};
 use super::ledger::{EntryKind, LedgerEntry};
+use super::money::MAX_USD;
 use super::rejection::Reason;
 use super::statements::{add, add_usd, magnitude, TotalOverflow};
 use rust_decimal::Decimal;
@@ -57,12 +58,16 @@ impl Summary {
         let subscription = magnitude(entry.subscription_delta);
         let credits = &mut self.credits;
         match entry.kind {
-            EntryKind::Fee => add_usd(&mut self.fees_usd, entry.usd, "fees")?,
+            EntryKind::Fee => {
+                add_usd(&mut self.fees_usd, entry.usd, "fees")?;
+                self.revenue_usd().ok_or(TotalOverflow("revenue"))?;
+            }
             EntryKind::Grant => add(&mut credits.granted, subscription, "granted")?,
             EntryKind::Expire => add(&mut credits.expired, subscription, "expired")?,
             EntryKind::Purchase => {
                 add(&mut credits.purchased, extra, "purchased")?;
                 add_usd(&mut self.purchases_usd, entry.usd, "purchases")?;
+                self.revenue_usd().ok_or(TotalOverflow("revenue"))?;
             }
             EntryKind::Charge => {
                 add(&mut credits.used_extra, extra, "used extra")?;
@@ -122,9 +127,12 @@ impl Summary {
         add(&mut self.skipped, 1, "skipped")
     }
 
-    /// Fees plus purchases.
+    /// Fees plus purchases; `None` past what can be written exactly with
+    /// two decimals ([`MAX_USD`]).
     pub fn revenue_usd(&self) -> Option<Decimal> {
-        self.fees_usd.checked_add(self.purchases_usd)
+        self.fees_usd
+            .checked_add(self.purchases_usd)
+            .filter(|sum| *sum <= MAX_USD)
     }
 
     /// The reasons that occurred with their counts, in [`Reason::ALL`] order.

@@ -31,11 +31,15 @@ pub type Instant = DateTime<Utc>;
 
 /// Why a time field was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid time {text}: expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z")]
+#[error("invalid time {text}: {problem}")]
 pub struct TimeError {
     /// The text as read.
     pub text: String,
+    /// What is wrong with it.
+    pub problem: &'static str,
 }
+
+const NOT_RFC_3339: &str = "expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z";
 
 /// The most fraction digits a time may carry (nanoseconds).
 const MAX_FRACTION_DIGITS: usize = 9;
@@ -53,15 +57,29 @@ const MAX_FRACTION_DIGITS: usize = 9;
 /// assert!(parse_time("2025-02-30T00:00:00Z").is_err());
 /// ```
 pub fn parse_time(text: &str) -> Result<Instant, TimeError> {
-    let refuse = || TimeError {
+    let refuse = |problem| TimeError {
         text: text.to_owned(),
+        problem,
     };
     if fraction_digits(text) > MAX_FRACTION_DIGITS {
-        return Err(refuse());
+        return Err(refuse("more than 9 fraction digits"));
+    }
+    let year_digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let signed_year =
+        text.starts_with(['-', '+']) && text[1..].starts_with(|c: char| c.is_ascii_digit());
+    if signed_year || year_digits > 4 && text.as_bytes().get(year_digits) == Some(&b'-') {
+        return Err(refuse(
+            "year out of range: RFC 3339 years run from 0000 to 9999",
+        ));
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| refuse())
+        .map_err(|e| match e.kind() {
+            chrono::format::ParseErrorKind::OutOfRange => {
+                refuse("no such date, time or offset (like February 30 or hour 25)")
+            }
+            _ => refuse(NOT_RFC_3339),
+        })
 }
 
 /// The number of digits after the seconds' decimal point, 0 if none.
@@ -136,6 +154,27 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_a_time() {
+        let problem = |text: &str| parse_time(text).unwrap_err().problem;
+        assert_eq!(problem("2025-07-01T09:30:00"), NOT_RFC_3339);
+        assert_eq!(problem("2025-07-01"), NOT_RFC_3339);
+        for no_such in [
+            "2025-02-30T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-07-01T25:00:00Z",
+        ] {
+            assert!(problem(no_such).starts_with("no such date"), "{no_such}");
+        }
+        for out_of_range in ["10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
+            assert!(problem(out_of_range).starts_with("year out of range"));
+        }
+        assert_eq!(
+            problem("2025-07-01T09:30:00.1234567891Z"),
+            "more than 9 fraction digits"
+        );
     }
 
     #[test]

@@ -34,7 +34,12 @@ impl<R: Read> CsvSource<R> {
         };
         let starts_with_bom = buffered
             .fill_buf()
-            .map_err(|e| at_line_1(format!("cannot read: {e}")))?
+            // Line 0: the file as a whole cannot be read (a folder, say).
+            .map_err(|e| LineError {
+                file: name.to_owned(),
+                line: 0,
+                detail: format!("cannot read: {e}"),
+            })?
             .starts_with(BYTE_ORDER_MARK);
         if starts_with_bom {
             buffered.consume(BYTE_ORDER_MARK.len());
@@ -42,7 +47,9 @@ impl<R: Read> CsvSource<R> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
+            // Fields are trimmed where they are read (`field`): the csv
+            // crate's own trimming copies every record into a new
+            // allocation.
             .buffer_capacity(1 << 16)
             .from_reader(buffered);
         let mut record = csv::ByteRecord::new();
@@ -59,7 +66,7 @@ impl<R: Read> CsvSource<R> {
             detail,
         };
         let mut header = Vec::with_capacity(record.len());
-        for field in record.iter() {
+        for field in record.iter().map(<[u8]>::trim_ascii) {
             let column = std::str::from_utf8(field)
                 .map_err(|_| header_error("header is not valid UTF-8".into()))?;
             if header.iter().any(|c| c == column) {
@@ -138,9 +145,17 @@ fn csv_error_detail(error: &csv::Error) -> String {
     }
 }
 
-/// One field of a row as text; `None` when it is not UTF-8.
+/// One field of a row, surrounding ASCII whitespace trimmed (RULES.md
+/// section 7); empty when the column is absent.
+pub fn raw_field(record: &csv::ByteRecord, column: Option<usize>) -> &[u8] {
+    column
+        .and_then(|c| record.get(c))
+        .map_or(&[], <[u8]>::trim_ascii)
+}
+
+/// One field of a row as trimmed text; `Err(column)` when it is not UTF-8.
 pub fn field(record: &csv::ByteRecord, column: Option<usize>) -> Result<&str, usize> {
-    match column.and_then(|c| record.get(c).map(|bytes| (c, bytes))) {
+    match column.and_then(|c| record.get(c).map(|bytes| (c, bytes.trim_ascii()))) {
         None => Ok(""),
         Some((c, bytes)) => std::str::from_utf8(bytes).map_err(|_| c),
     }
@@ -151,7 +166,10 @@ pub fn field(record: &csv::ByteRecord, column: Option<usize>) -> Result<&str, us
 /// column and the value.
 pub fn parse_whole(column: &str, text: &str, unit: &str) -> Result<u64, String> {
     let refuse = || format!("invalid {column} {text}: expected a whole number{unit}");
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() {
+        return Err(format!("missing field {column}"));
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(refuse());
     }
     text.parse().map_err(|_| {
@@ -162,8 +180,13 @@ pub fn parse_whole(column: &str, text: &str, unit: &str) -> Result<u64, String> 
     })
 }
 
-/// Checks a row has as many fields as the header.
+/// Checks a row has as many fields as the header and is at most
+/// [`MAX_ROW_BYTES`] long (a runaway quote or a binary file makes one
+/// giant row).
 pub fn check_field_count(record: &csv::ByteRecord, expected: usize) -> Result<(), String> {
+    if record.as_slice().len() > MAX_ROW_BYTES {
+        return Err(format!("row is longer than {MAX_ROW_BYTES} bytes"));
+    }
     if record.len() == expected {
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 //! formed, `malformed`, or `out_of_order` against the latest well-formed,
 //! in-order row before it in its file.
 
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole, CsvSource};
+use super::csv_source::{check_field_count, field, not_utf8, parse_whole, raw_field, CsvSource};
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
 use crate::core::{Action, Event, RuleBook};
@@ -64,6 +64,26 @@ pub struct Row {
     pub merge_time: Instant,
 }
 
+/// What classifying a well-formed row learned beyond its text: kept so
+/// that [`EventFile::event`] rebuilds the event from the record without
+/// parsing the time, the number or the rule book lookup again.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    time: Instant,
+    action: ActionKind,
+}
+
+/// The action of a parsed row, without its borrowed strings.
+#[derive(Debug, Clone, Copy)]
+enum ActionKind {
+    Subscribe,
+    Cancel,
+    ChangePlan,
+    Purchase { credits: u64 },
+    Call,
+    Refund,
+}
+
 /// One events file, read a row at a time.
 pub struct EventFile<R> {
     source: CsvSource<R>,
@@ -71,6 +91,8 @@ pub struct EventFile<R> {
     record: csv::ByteRecord,
     latest_good: Option<(Instant, u64)>,
     row: Option<Row>,
+    /// The current row as parsed, when it is well formed.
+    parsed: Option<Parsed>,
 }
 
 impl<R: Read> EventFile<R> {
@@ -86,6 +108,7 @@ impl<R: Read> EventFile<R> {
             record: csv::ByteRecord::new(),
             latest_good: None,
             row: None,
+            parsed: None,
         })
     }
 
@@ -106,12 +129,20 @@ impl<R: Read> EventFile<R> {
 
     /// Moves to the next row and classifies it; `Ok(false)` at the end.
     pub fn advance(&mut self, rules: &RuleBook) -> Result<bool, LineError> {
+        self.parsed = None;
         let Some(line) = self.source.next_row(&mut self.record)? else {
             self.row = None;
             return Ok(false);
         };
         let merge_time = self.latest_good.map_or(Instant::MIN_UTC, |(t, _)| t);
-        let class = match parse_event(&self.source.header, &self.columns, &self.record, rules) {
+        let parsed = parse_event(&self.source.header, &self.columns, &self.record, rules);
+        if let Ok(event) = &parsed {
+            self.parsed = Some(Parsed {
+                time: event.time,
+                action: ActionKind::of(&event.action),
+            });
+        }
+        let class = match parsed {
             Err(detail) => RowClass::Malformed { detail },
             Ok(event) => match self.latest_good {
                 Some((latest, latest_line)) if event.time < latest => RowClass::OutOfOrder {
@@ -141,20 +172,57 @@ impl<R: Read> EventFile<R> {
 
     /// The current row as an event (for a row classified good).
     pub fn event(&self, rules: &RuleBook) -> Result<Event<'_>, String> {
-        parse_event(&self.source.header, &self.columns, &self.record, rules)
+        match self.parsed {
+            Some(parsed) => self.rebuild(parsed),
+            None => parse_event(&self.source.header, &self.columns, &self.record, rules),
+        }
+    }
+
+    /// The event of a row `advance` parsed: only the strings are taken
+    /// from the record again (the checks they passed hold still).
+    fn rebuild(&self, parsed: Parsed) -> Result<Event<'_>, String> {
+        let header = &self.source.header;
+        let text = |i: usize| field(&self.record, self.columns[i]).map_err(|c| not_utf8(header, c));
+        let action = match parsed.action {
+            ActionKind::Subscribe => Action::Subscribe { plan: text(PLAN)? },
+            ActionKind::Cancel => Action::Cancel,
+            ActionKind::ChangePlan => Action::ChangePlan { plan: text(PLAN)? },
+            ActionKind::Purchase { credits } => Action::Purchase { credits },
+            ActionKind::Call => Action::Call {
+                provider: text(PROVIDER)?,
+                operation: text(OPERATION)?,
+                task: Some(text(TASK)?).filter(|t| !t.is_empty()),
+            },
+            ActionKind::Refund => Action::Refund { task: text(TASK)? },
+        };
+        Ok(Event {
+            time: parsed.time,
+            account: text(ACCOUNT)?,
+            action,
+        })
     }
 
     /// The current row's time (normalised when it parses, else as read),
     /// account and event name, as written to `rejections.csv`.
     pub fn describe(&self) -> (String, Cow<'_, str>, Cow<'_, str>) {
-        let text = |column: usize| {
-            self.columns[column]
-                .and_then(|c| self.record.get(c))
-                .map_or(Cow::Borrowed(""), String::from_utf8_lossy)
-        };
+        let text =
+            |column: usize| String::from_utf8_lossy(raw_field(&self.record, self.columns[column]));
         let time_text = text(TIME);
         let time = parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time);
         (time, text(ACCOUNT), text(EVENT))
+    }
+}
+
+impl ActionKind {
+    fn of(action: &Action<'_>) -> Self {
+        match *action {
+            Action::Subscribe { .. } => ActionKind::Subscribe,
+            Action::Cancel => ActionKind::Cancel,
+            Action::ChangePlan { .. } => ActionKind::ChangePlan,
+            Action::Purchase { credits } => ActionKind::Purchase { credits },
+            Action::Call { .. } => ActionKind::Call,
+            Action::Refund { .. } => ActionKind::Refund,
+        }
     }
 }
 

@@ -24,7 +24,12 @@ pub struct LineError {
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.detail)
+        // Line 0 is no line: an error about the whole run (`--as-of`).
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.detail)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.detail)
+        }
     }
 }
 

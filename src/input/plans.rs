@@ -66,6 +66,9 @@ fn parse_plan(
         return Err("missing field plan".into());
     }
     let price_text = text(1)?;
+    if price_text.is_empty() {
+        return Err("missing field price_usd".into());
+    }
     let price_usd = parse_usd(price_text).map_err(|e| {
         use crate::core::money::MoneyError;
         match e {
@@ -78,6 +81,10 @@ fn parse_plan(
             MoneyError::NotANumber(_) => {
                 format!("invalid price_usd {price_text}: expected dollars like 8.00")
             }
+            MoneyError::TooLarge(_) => format!(
+                "invalid price_usd {price_text}: larger than the maximum {}",
+                crate::core::money::MAX_USD
+            ),
         }
     })?;
     let monthly_credits = parse_whole("monthly_credits", text(2)?, " of credits")?;

@@ -45,7 +45,7 @@ impl<W: Write> RejectionWriter<W> {
     pub fn write(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
         self.csv.write_record([
             row.file,
-            &row.line.to_string(),
+            itoa::Buffer::new().format(row.line),
             row.time,
             row.account,
             row.event,

@@ -1,0 +1,126 @@
+//! The engine alone, events already parsed: nanoseconds per charge and per
+//! billing-cycle roll-over.
+//!
+//! ```text
+//! cargo bench --bench engine
+//! ```
+
+mod common;
+
+use chrono::TimeDelta;
+use creditsim::core::time::Instant;
+use creditsim::core::{Action, Engine, Event, RuleBook};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+
+const ACCOUNTS: usize = 10_000;
+const CHARGES: usize = 100_000;
+
+/// A charge, owning the strings the borrowed [`Event`] points into.
+struct Charge {
+    time: Instant,
+    account: String,
+    task: String,
+}
+
+fn names() -> Vec<String> {
+    (0..ACCOUNTS).map(|i| format!("acct-{i:06}")).collect()
+}
+
+/// An engine with every account subscribed to a plan that never runs out,
+/// already in steady state: a day of charges (the task window) behind it.
+fn warm_engine(names: &[String], charges: &[Charge]) -> Engine {
+    let mut engine = Engine::new(common::plans(), RuleBook::builtin());
+    for name in names {
+        engine
+            .subscribe(common::start(), name, "huge")
+            .expect("subscribes");
+    }
+    for charge in charges {
+        engine
+            .charge(
+                charge.time,
+                &charge.account,
+                "suno",
+                "create",
+                Some(&charge.task),
+            )
+            .expect("charges");
+    }
+    engine
+}
+
+/// `CHARGES` charges, one a second (so tasks leave the 24 h window as new
+/// ones come, as in a long replay), starting at `from`.
+fn charges(from: Instant, prefix: &str) -> Vec<Charge> {
+    (0..CHARGES)
+        .map(|i| Charge {
+            time: from + TimeDelta::seconds(i as i64),
+            account: format!("acct-{:06}", (i * 7919) % ACCOUNTS),
+            task: format!("{prefix}-{i:x}"),
+        })
+        .collect()
+}
+
+fn bench_charge(c: &mut Criterion) {
+    let names = names();
+    let warmup = charges(common::start(), "w");
+    let measured = charges(common::start() + TimeDelta::seconds(CHARGES as i64), "t");
+    let engine = warm_engine(&names, &warmup);
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Elements(CHARGES as u64));
+    group.sample_size(20);
+    group.bench_function("charge", |b| {
+        b.iter_batched_ref(
+            || engine.clone(),
+            |engine| {
+                for charge in &measured {
+                    let event = Event {
+                        time: charge.time,
+                        account: &charge.account,
+                        action: Action::Call {
+                            provider: "suno",
+                            operation: "create",
+                            task: Some(&charge.task),
+                        },
+                    };
+                    black_box(engine.apply(&event).expect("applies"));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn bench_roll_over(c: &mut Criterion) {
+    let names = names();
+    // Anchors one second apart; one month later every account rolls over.
+    let mut engine = Engine::new(common::plans(), RuleBook::builtin());
+    for (i, name) in names.iter().enumerate() {
+        let at = common::start() + TimeDelta::seconds(i as i64);
+        engine.subscribe(at, name, "basic").expect("subscribes");
+        engine
+            .charge(at, name, "suno", "create", Some("t"))
+            .expect("charges");
+    }
+    let after_one_cycle = creditsim::core::time::add_months(common::start(), 1).expect("in range")
+        + TimeDelta::seconds(ACCOUNTS as i64);
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Elements(ACCOUNTS as u64));
+    group.sample_size(20);
+    group.bench_function("roll_over", |b| {
+        b.iter_batched_ref(
+            || engine.clone(),
+            |engine| {
+                engine.advance_to(after_one_cycle).expect("rolls over");
+                assert_eq!(engine.entries().len(), 3 * ACCOUNTS);
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_charge, bench_roll_over);
+criterion_main!(benches);
