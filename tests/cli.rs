@@ -42,9 +42,13 @@ fn check_fixture(name: &str) {
     let output = creditsim(&dir, &args);
     assert!(output.status.success(), "{name}: {}", stderr(&output));
     for report in REPORTS {
-        let expected = fs::read_to_string(dir.join("expected").join(report)).expect("expected report");
+        let expected =
+            fs::read_to_string(dir.join("expected").join(report)).expect("expected report");
         let actual = fs::read_to_string(out.path().join(report)).expect("report written");
-        assert_eq!(actual, expected, "{name}/{report} differs from the hand-computed one");
+        assert_eq!(
+            actual, expected,
+            "{name}/{report} differs from the hand-computed one"
+        );
     }
 }
 
@@ -96,7 +100,14 @@ fn output_is_byte_identical_across_runs() {
     for out in [&a, &b] {
         let output = creditsim(
             &dir,
-            &["replay", "--plans", "../plans.example.csv", "--out", out.path().to_str().unwrap(), "events.csv"],
+            &[
+                "replay",
+                "--plans",
+                "../plans.example.csv",
+                "--out",
+                out.path().to_str().unwrap(),
+                "events.csv",
+            ],
         );
         assert!(output.status.success(), "{}", stderr(&output));
     }
@@ -124,7 +135,17 @@ fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
         "events.csv",
         "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,basic\n2025-07-01 00:00,a,cancel,\n",
     );
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--out", "out", "events.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "plans.csv",
+            "--out",
+            "out",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -143,7 +164,17 @@ fn out_of_order_row_stops_the_run() {
         "events.csv",
         "time,account,event,plan\n2025-07-02T00:00:00Z,a,subscribe,basic\n2025-07-01T00:00:00Z,a,cancel,\n",
     );
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--out", "out", "events.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "plans.csv",
+            "--out",
+            "out",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -155,11 +186,27 @@ fn out_of_order_row_stops_the_run() {
 fn business_rejections_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plans.csv", PLANS);
-    write(dir.path(), "events.csv", "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,gold\n");
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--out", "out", "events.csv"]);
+    write(
+        dir.path(),
+        "events.csv",
+        "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,gold\n",
+    );
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "plans.csv",
+            "--out",
+            "out",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let rejections = fs::read_to_string(dir.path().join("out/rejections.csv")).unwrap();
-    assert!(rejections.ends_with("events.csv,2,2025-07-01T00:00:00Z,a,subscribe,unknown_plan,unknown plan gold\n"));
+    assert!(rejections.ends_with(
+        "events.csv,2,2025-07-01T00:00:00Z,a,subscribe,unknown_plan,unknown plan gold\n"
+    ));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("rejections: unknown_plan 1"), "{stdout}");
 }
@@ -168,20 +215,59 @@ fn business_rejections_exit_0() {
 fn missing_events_file_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plans.csv", PLANS);
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--out", "out", "nope.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &["replay", "--plans", "plans.csv", "--out", "out", "nope.csv"],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("nope.csv: cannot read: "), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("nope.csv: cannot read: "),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn bad_arguments_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let output = creditsim(dir.path(), &["replay", "--plans", "p.csv", "--task-window", "1.5h", "--out", "o", "e.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "p.csv",
+            "--task-window",
+            "1.5h",
+            "--out",
+            "o",
+            "e.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("invalid duration 1.5h"), "{}", stderr(&output));
-    let output = creditsim(dir.path(), &["replay", "--plans", "p.csv", "--as-of", "2025-07-01", "--out", "o", "e.csv"]);
+    assert!(
+        stderr(&output).contains("invalid duration 1.5h"),
+        "{}",
+        stderr(&output)
+    );
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "p.csv",
+            "--as-of",
+            "2025-07-01",
+            "--out",
+            "o",
+            "e.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("invalid time 2025-07-01"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("invalid time 2025-07-01"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -193,7 +279,18 @@ fn invalid_plans_file_reports_every_bad_row_and_exits_2() {
         "plan,price_usd,monthly_credits\nbasic,8.00,1000\nbasic,9.00,10\npro,1.234,10\nneg,-1.00,10\n",
     );
     write(dir.path(), "events.csv", "time,account,event\n");
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--keep-going", "--out", "out", "events.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "plans.csv",
+            "--keep-going",
+            "--out",
+            "out",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -211,9 +308,23 @@ fn unwritable_output_exits_1() {
     write(dir.path(), "events.csv", "time,account,event\n");
     // A file where the output folder should be cannot become a folder.
     write(dir.path(), "out", "not a folder");
-    let output = creditsim(dir.path(), &["replay", "--plans", "plans.csv", "--out", "out", "events.csv"]);
+    let output = creditsim(
+        dir.path(),
+        &[
+            "replay",
+            "--plans",
+            "plans.csv",
+            "--out",
+            "out",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(stderr(&output).starts_with("creditsim: out: "), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("creditsim: out: "),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -236,22 +347,48 @@ fn stdin_is_read_with_dash() {
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "{\"credits\":998,\"extra_credits\":0}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "{\"credits\":998,\"extra_credits\":0}\n"
+    );
 }
 
 #[test]
 fn balance_prints_get_credits_json() {
     let dir = fixtures().join("extra_first");
-    let output = creditsim(&dir, &["balance", "--plans", "../plans.example.csv", "--account", "alice", "events.csv"]);
+    let output = creditsim(
+        &dir,
+        &[
+            "balance",
+            "--plans",
+            "../plans.example.csv",
+            "--account",
+            "alice",
+            "events.csv",
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     // The same numbers as alice's row of the fixture's balances.csv.
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "{\"credits\":4,\"extra_credits\":2}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "{\"credits\":4,\"extra_credits\":2}\n"
+    );
 }
 
 #[test]
 fn balance_of_an_unknown_account_exits_2() {
     let dir = fixtures().join("extra_first");
-    let output = creditsim(&dir, &["balance", "--plans", "../plans.example.csv", "--account", "nobody", "events.csv"]);
+    let output = creditsim(
+        &dir,
+        &[
+            "balance",
+            "--plans",
+            "../plans.example.csv",
+            "--account",
+            "nobody",
+            "events.csv",
+        ],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stderr(&output), "account nobody is in no well-formed row\n");
 }
