@@ -11,6 +11,7 @@ use creditsim::core::{Engine, RuleBook};
 use creditsim::input::events::EventFile;
 use creditsim::replay::{replay, ReplayOptions, ReplayOutput};
 use creditsim::report::balances::write_balances;
+use creditsim::report::cells::CellPolicy;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::rejections::RejectionWriter;
 use creditsim::report::statements::write_statements;
@@ -38,13 +39,18 @@ fn replay_all(csv: &str) -> usize {
     .expect("replays");
     let engine = &replayed.engine;
     let accounts = engine.accounts_by_name();
-    let balances = write_balances(Vec::new(), &accounts).expect("in memory");
+    let balances = write_balances(Vec::new(), &accounts, CellPolicy::Exact).expect("in memory");
     let statements = replayed
         .statements
         .clone()
         .into_sorted(|id| engine.account_name(id));
-    let statements = write_statements(Vec::new(), &statements, |s| engine.account_name(s.account))
-        .expect("in memory");
+    let statements = write_statements(
+        Vec::new(),
+        &statements,
+        |s| engine.account_name(s.account),
+        CellPolicy::Exact,
+    )
+    .expect("in memory");
     let summary =
         write_summary(Vec::new(), &replayed.summary, accounts.len() as u64).expect("in memory");
     let ledger = output.ledger.finish().expect("in memory");

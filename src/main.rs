@@ -4,7 +4,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use creditsim::core::time::{parse_time, Instant};
-use creditsim::core::{Engine, PlanBook, RuleBook, Summary};
+use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
 use creditsim::input::duration::parse_duration;
 use creditsim::input::events::EventFile;
 use creditsim::input::plans::load_plans;
@@ -13,6 +13,7 @@ use creditsim::replay::{
     replay, EntrySink, Progress, ReplayError, ReplayOptions, ReplayOutput, Replayed,
 };
 use creditsim::report::balances::write_balances;
+use creditsim::report::cells::CellPolicy;
 use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::rejections::RejectionWriter;
@@ -112,6 +113,13 @@ struct ReplayArgs {
     /// Folder for the five reports (created if missing). They are written
     /// to temporary files and renamed into place only when the run
     /// succeeds. Example: --out reports/2025-07
+    /// Neutralise spreadsheet formulas: a text cell from the input (account,
+    /// plan or task id, file or event name) that starts with =, +, -, @, a
+    /// tab or a carriage return is written with a leading ' so that a
+    /// spreadsheet shows it as text instead of evaluating it. Off by
+    /// default, so that reports stay exactly as the input.
+    #[arg(long)]
+    spreadsheet_safe: bool,
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Also write the ledger as a double-entry journal for hledger and
@@ -270,14 +278,22 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     };
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
+    let cells = if args.spreadsheet_safe {
+        CellPolicy::SpreadsheetSafe
+    } else {
+        CellPolicy::Exact
+    };
     let mut journal = match &args.journal {
         Some(path) => Some(open_journal(path, &args.out, args.common.task_window)?),
         None => None,
     };
     let mut output = ReplayOutput {
-        ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?).map_err(out_error)?,
+        ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?)
+            .map_err(out_error)?
+            .with_cells(cells),
         rejections: RejectionWriter::new(dir.open("rejections.csv").map_err(out_error)?)
-            .map_err(out_error)?,
+            .map_err(out_error)?
+            .with_cells(cells),
         entry_sink: journal
             .as_mut()
             .map(|(_, writer)| writer as &mut dyn EntrySink),
@@ -288,7 +304,13 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     let replayed = replayed?;
     finish(output.ledger.finish().map_err(out_error)?).map_err(out_error)?;
     finish(output.rejections.finish().map_err(out_error)?).map_err(out_error)?;
-    write_end_reports(&mut dir, &replayed).map_err(out_error)?;
+    let Replayed {
+        engine,
+        statements,
+        summary,
+        ..
+    } = replayed;
+    write_end_reports(&mut dir, &engine, statements, &summary, cells).map_err(out_error)?;
     let out = dir.path().display().to_string();
     if let (Some((journal_dir, writer)), Some(path)) = (journal, &args.journal) {
         let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
@@ -296,7 +318,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         journal_dir.commit().map_err(journal_error)?;
     }
     dir.commit().map_err(out_error)?;
-    print_run_summary(&out, &replayed.summary, replayed.engine.account_count());
+    print_run_summary(&out, &summary, engine.account_count());
     if let Some(path) = &args.journal {
         println!("wrote journal {}", path.display());
     }
@@ -341,24 +363,23 @@ fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
 }
 
 /// Writes balances, statements and summary.
-fn write_end_reports(dir: &mut ReportDir, replayed: &Replayed) -> io::Result<()> {
-    let engine = &replayed.engine;
+fn write_end_reports(
+    dir: &mut ReportDir,
+    engine: &Engine,
+    statements: StatementBook,
+    summary: &Summary,
+    cells: CellPolicy,
+) -> io::Result<()> {
     let accounts = engine.accounts_by_name();
-    finish(write_balances(dir.open("balances.csv")?, &accounts)?)?;
-    let statements = replayed
-        .statements
-        .clone()
-        .into_sorted(|id| engine.account_name(id));
+    finish(write_balances(dir.open("balances.csv")?, &accounts, cells)?)?;
+    let statements = statements.into_sorted(|id| engine.account_name(id));
     finish(write_statements(
         dir.open("statements.csv")?,
         &statements,
         |s| engine.account_name(s.account),
+        cells,
     )?)?;
-    let summary = write_summary(
-        dir.open("summary.json")?,
-        &replayed.summary,
-        accounts.len() as u64,
-    )?;
+    let summary = write_summary(dir.open("summary.json")?, summary, accounts.len() as u64)?;
     finish(summary)
 }
 

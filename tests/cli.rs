@@ -404,3 +404,56 @@ fn help_explains_every_option_with_examples() {
         }
     }
 }
+
+#[test]
+fn spreadsheet_safe_neutralises_formula_cells_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "plans.csv", PLANS);
+    write(
+        dir.path(),
+        "events.csv",
+        "time,account,event,plan,provider,operation,task\n\
+         2025-07-01T00:00:00Z,=HYPERLINK(\"x\"),subscribe,basic,,,\n\
+         2025-07-01T01:00:00Z,=HYPERLINK(\"x\"),call,,suno,create,@t1\n\
+         2025-07-01T02:00:00Z,+1,cancel,,,,\n",
+    );
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec!["replay", "--plans", "plans.csv", "--out", out];
+        args.extend_from_slice(extra);
+        args.push("events.csv");
+        let output = creditsim(dir.path(), &args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let read = |name: &str| fs::read_to_string(dir.path().join(out).join(name)).unwrap();
+        (
+            read("balances.csv"),
+            read("ledger.csv"),
+            read("rejections.csv"),
+            read("statements.csv"),
+        )
+    };
+    let (balances, ledger, rejections, statements) = run(&[], "exact");
+    assert!(
+        balances.contains("\n\"=HYPERLINK(\"\"x\"\")\",active,"),
+        "{balances}"
+    );
+    assert!(ledger.contains(",charge,,@t1,"), "{ledger}");
+    assert!(
+        rejections.contains(",+1,cancel,no_active_subscription,"),
+        "{rejections}"
+    );
+    let (balances, ledger, rejections, statements_safe) = run(&["--spreadsheet-safe"], "safe");
+    assert!(
+        balances.contains("\n\"'=HYPERLINK(\"\"x\"\")\",active,"),
+        "{balances}"
+    );
+    assert!(ledger.contains(",charge,,'@t1,"), "{ledger}");
+    assert!(
+        ledger.contains(",-10,"),
+        "numbers are never touched: {ledger}"
+    );
+    assert!(
+        rejections.contains(",'+1,cancel,no_active_subscription,"),
+        "{rejections}"
+    );
+    assert_eq!(statements_safe, statements.replace("\n\"=", "\n\"'="));
+}

@@ -1620,3 +1620,38 @@ fn balance_of_an_unseen_account_is_zero() {
     assert_eq!(engine.account_id("nobody"), None);
     assert!(engine.accounts_by_name().is_empty());
 }
+
+#[test]
+fn boundary_past_the_calendar_is_an_error_that_changes_nothing() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    // chrono's calendar ends in year 262142: the second boundary of this
+    // subscription does not exist.
+    let Some(anchor) = NaiveDate::from_ymd_opt(262_142, 11, 15)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|naive| Utc.from_utc_datetime(&naive))
+    else {
+        panic!("the anchor is inside chrono's range");
+    };
+    let mut engine = Engine::new(plans(), RuleBook::builtin());
+    engine
+        .subscribe(anchor, "far", "basic")
+        .unwrap()
+        .outcome
+        .unwrap();
+    let id = engine.account_id("far").unwrap();
+    let before = engine.account(id).unwrap();
+    let (status, cycle, balance) = (before.status, before.cycle, before.balance);
+    let boundary = cycle.unwrap().end;
+    let error = engine.advance_to(boundary).unwrap_err();
+    assert!(
+        matches!(error, EngineError::TimeOutOfRange { .. }),
+        "{error}"
+    );
+    let after = engine.account(id).unwrap();
+    assert_eq!(
+        (after.status, after.cycle, after.balance),
+        (status, cycle, balance)
+    );
+    // Still queued: asking again gives the same error, not a silent skip.
+    assert!(engine.advance_to(boundary).is_err());
+}

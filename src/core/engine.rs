@@ -528,8 +528,15 @@ impl Engine {
             if boundary > to {
                 break;
             }
-            self.boundaries.pop();
-            self.roll_over(id, boundary)?;
+            let Some(due) = self.boundaries.pop() else {
+                break;
+            };
+            if let Err(error) = self.roll_over(id, boundary) {
+                // roll_over fails before changing anything: keep the
+                // boundary queued so the engine stays consistent.
+                self.boundaries.push(due);
+                return Err(error);
+            }
         }
         let window = self.task_window;
         while self.task_expiries.front().is_some_and(|(e, _, _)| *e <= to) {
@@ -552,6 +559,20 @@ impl Engine {
     /// RULES.md order: expire, end or switch plan, fee and grant.
     fn roll_over(&mut self, id: AccountId, boundary: Instant) -> Result<(), EngineError> {
         let account = &mut self.accounts[id.index()];
+        // The next boundary first: if it is out of range, nothing changes.
+        let next_end = match &account.subscription {
+            None => return Ok(()),
+            Some(s) if s.cancelling => None,
+            Some(s) => Some(
+                s.cycle_index
+                    .checked_add(2)
+                    .and_then(|months| add_months(s.anchor, months))
+                    .ok_or_else(|| EngineError::TimeOutOfRange {
+                        account: account.name.to_string(),
+                        anchor: s.anchor,
+                    })?,
+            ),
+        };
         let Some(mut subscription) = account.subscription.take() else {
             return Ok(());
         };
@@ -577,23 +598,18 @@ impl Engine {
                 subscription_balance: 0,
             });
         }
-        if subscription.cancelling {
+        let Some(end) = next_end else {
+            // A pending cancellation ends the subscription here.
             return Ok(());
-        }
+        };
         if let Some(plan) = subscription.pending_plan.take() {
             subscription.plan = plan;
         }
-        subscription.cycle_index = subscription.cycle_index.saturating_add(1);
-        let start = boundary;
-        let end = add_months(
-            subscription.anchor,
-            subscription.cycle_index.saturating_add(1),
-        )
-        .ok_or_else(|| EngineError::TimeOutOfRange {
-            account: account.name.to_string(),
-            anchor: subscription.anchor,
-        })?;
-        subscription.cycle = Cycle { start, end };
+        subscription.cycle_index += 1;
+        subscription.cycle = Cycle {
+            start: boundary,
+            end,
+        };
         self.start_cycle(id, subscription);
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! `balances.csv`: one row per account as of the as-of time.
 
+use super::cells::CellPolicy;
 use super::csv_writer;
 use crate::core::time::format_time;
 use crate::core::AccountView;
@@ -16,8 +17,13 @@ pub const HEADER: [&str; 7] = [
     "cycle_end",
 ];
 
-/// Writes the balances of `accounts` (already sorted by name).
-pub fn write_balances<W: Write>(output: W, accounts: &[AccountView<'_>]) -> io::Result<W> {
+/// Writes the balances of `accounts` (already sorted by name), account
+/// and plan cells by `cells`.
+pub fn write_balances<W: Write>(
+    output: W,
+    accounts: &[AccountView<'_>],
+    cells: CellPolicy,
+) -> io::Result<W> {
     let mut csv = csv_writer(output);
     csv.write_record(HEADER)?;
     for account in accounts {
@@ -25,9 +31,9 @@ pub fn write_balances<W: Write>(output: W, accounts: &[AccountView<'_>]) -> io::
             (format_time(c.start), format_time(c.end))
         });
         csv.write_record([
-            account.name,
+            &cells.text(account.name),
             account.status.name(),
-            account.plan.unwrap_or(""),
+            &cells.text(account.plan.unwrap_or("")),
             &account.balance.credits.to_string(),
             &account.balance.extra_credits.to_string(),
             &start,

@@ -1,5 +1,6 @@
 //! `ledger.csv`: every balance movement, written as the replay goes.
 
+use super::cells::CellPolicy;
 use super::csv_writer;
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
@@ -30,6 +31,7 @@ pub struct LedgerWriter<W: Write> {
     csv: csv::Writer<W>,
     time: Option<Instant>,
     time_text: String,
+    cells: CellPolicy,
 }
 
 impl<W: Write> LedgerWriter<W> {
@@ -41,7 +43,14 @@ impl<W: Write> LedgerWriter<W> {
             csv,
             time: None,
             time_text: String::new(),
+            cells: CellPolicy::Exact,
         })
+    }
+
+    /// Writes input-derived cells (account, plan, task) by `cells`.
+    pub fn with_cells(mut self, cells: CellPolicy) -> Self {
+        self.cells = cells;
+        self
     }
 
     /// Writes one entry of the named account.
@@ -62,10 +71,10 @@ impl<W: Write> LedgerWriter<W> {
         let mut subscription_balance = itoa::Buffer::new();
         self.csv.write_record([
             self.time_text.as_str(),
-            account,
+            &self.cells.text(account),
             entry.kind.name(),
-            entry.plan.as_deref().unwrap_or(""),
-            entry.task.as_deref().unwrap_or(""),
+            &self.cells.text(entry.plan.as_deref().unwrap_or("")),
+            &self.cells.text(entry.task.as_deref().unwrap_or("")),
             extra.format(entry.extra_delta),
             subscription.format(entry.subscription_delta),
             &usd,

@@ -4,6 +4,7 @@
 //! failed run leaves no report file behind.
 
 pub mod balances;
+pub mod cells;
 pub mod journal;
 pub mod ledger;
 pub mod rejections;

@@ -1,5 +1,6 @@
 //! `rejections.csv`: every rejected row, in merge order.
 
+use super::cells::CellPolicy;
 use super::csv_writer;
 use crate::core::Reason;
 use std::io::{self, Write};
@@ -31,6 +32,7 @@ pub struct RejectedRow<'a> {
 /// Writes rejection rows.
 pub struct RejectionWriter<W: Write> {
     csv: csv::Writer<W>,
+    cells: CellPolicy,
 }
 
 impl<W: Write> RejectionWriter<W> {
@@ -38,17 +40,27 @@ impl<W: Write> RejectionWriter<W> {
     pub fn new(output: W) -> io::Result<Self> {
         let mut csv = csv_writer(output);
         csv.write_record(HEADER)?;
-        Ok(RejectionWriter { csv })
+        Ok(RejectionWriter {
+            csv,
+            cells: CellPolicy::Exact,
+        })
+    }
+
+    /// Writes input-derived cells (file, time as read, account, event) by
+    /// `cells`. The detail starts with creditsim's own words, so it is safe.
+    pub fn with_cells(mut self, cells: CellPolicy) -> Self {
+        self.cells = cells;
+        self
     }
 
     /// Writes one row.
     pub fn write(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
         self.csv.write_record([
-            row.file,
+            &self.cells.text(row.file),
             itoa::Buffer::new().format(row.line),
-            row.time,
-            row.account,
-            row.event,
+            &self.cells.text(row.time),
+            &self.cells.text(row.account),
+            &self.cells.text(row.event),
             row.reason.code(),
             row.detail,
         ])?;

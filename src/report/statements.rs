@@ -1,5 +1,6 @@
 //! `statements.csv`: one row per account and billing cycle.
 
+use super::cells::CellPolicy;
 use super::csv_writer;
 use crate::core::money::Usd;
 use crate::core::time::format_time;
@@ -27,11 +28,13 @@ pub const HEADER: [&str; 17] = [
     "rejected",
 ];
 
-/// Writes `statements` (already sorted) with the account names.
+/// Writes `statements` (already sorted) with the account names, account
+/// and plan cells by `cells`.
 pub fn write_statements<'a, W: Write>(
     output: W,
     statements: &[Statement],
     name: impl Fn(&Statement) -> &'a str,
+    cells: CellPolicy,
 ) -> io::Result<W> {
     let mut csv = csv_writer(output);
     csv.write_record(HEADER)?;
@@ -53,10 +56,10 @@ pub fn write_statements<'a, W: Write>(
         let [granted, purchased, counts @ ..] = counts;
         csv.write_record(
             [
-                name(s).to_owned(),
+                cells.text(name(s)).into_owned(),
                 format_time(s.cycle.start),
                 format_time(s.cycle.end),
-                s.plan.to_string(),
+                cells.text(&s.plan).into_owned(),
                 Usd(s.fee_usd).to_string(),
                 granted,
                 purchased,
