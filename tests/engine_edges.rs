@@ -1624,9 +1624,9 @@ fn balance_of_an_unseen_account_is_zero() {
 #[test]
 fn boundary_past_the_calendar_is_an_error_that_changes_nothing() {
     use chrono::{NaiveDate, TimeZone, Utc};
-    // chrono's calendar ends in year 262142: the second boundary of this
-    // subscription does not exist.
-    let Some(anchor) = NaiveDate::from_ymd_opt(262_142, 11, 15)
+    // Reported times must be RFC 3339, which ends with year 9999: the
+    // second boundary of this subscription cannot be written.
+    let Some(anchor) = NaiveDate::from_ymd_opt(9999, 11, 15)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|naive| Utc.from_utc_datetime(&naive))
     else {

@@ -24,7 +24,7 @@
 //! assert_eq!(format_time(mar), "2024-03-31T10:00:00Z");
 //! ```
 
-use chrono::{DateTime, Months, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Months, SecondsFormat, Utc};
 
 /// An instant, always in UTC.
 pub type Instant = DateTime<Utc>;
@@ -99,10 +99,16 @@ pub fn format_time(t: Instant) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// The last year RFC 3339 can write (four digits). Billing cycles must end
+/// by then, so that every reported time is valid RFC 3339.
+pub const LAST_YEAR: i32 = 9999;
+
 /// `anchor + months` calendar months, day clamped to the end of the target
-/// month, time of day kept. `None` past the representable range.
+/// month, time of day kept. `None` past the end of year [`LAST_YEAR`].
 pub fn add_months(anchor: Instant, months: u32) -> Option<Instant> {
-    anchor.checked_add_months(Months::new(months))
+    anchor
+        .checked_add_months(Months::new(months))
+        .filter(|t| t.year() <= LAST_YEAR)
 }
 
 #[cfg(test)]
@@ -213,5 +219,17 @@ mod tests {
             format_time(add_months(anchor, 2).unwrap()),
             "2023-03-30T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn month_addition_stops_at_the_last_rfc_3339_year() {
+        let december = t("9999-12-01T00:00:00Z");
+        assert_eq!(add_months(december, 0), Some(december));
+        assert_eq!(
+            add_months(t("9999-11-30T00:00:00Z"), 1),
+            Some(t("9999-12-30T00:00:00Z"))
+        );
+        assert_eq!(add_months(december, 1), None);
+        assert_eq!(add_months(t("2025-01-01T00:00:00Z"), u32::MAX), None);
     }
 }

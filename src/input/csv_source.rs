@@ -4,8 +4,9 @@
 //! numbers, and a header row naming the columns.
 
 use super::LineError;
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::{Arc, Mutex, PoisonError};
 
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
@@ -13,19 +14,81 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 /// would otherwise be buffered whole.
 pub const MAX_ROW_BYTES: usize = 1 << 20;
 
+/// A row still growing past this many bytes stops the reading of its file,
+/// `--keep-going` or not: it is an unclosed quote swallowing the rest of
+/// the file, and memory must not grow with it. Rows between
+/// [`MAX_ROW_BYTES`] and this are read and refused as malformed.
+pub const MAX_BUFFERED_ROW_BYTES: u64 = 4 << 20;
+
 /// A CSV file being read, with its header already parsed.
 pub struct CsvSource<R> {
     /// The path as given, for messages.
     pub name: String,
-    reader: csv::Reader<BufReader<R>>,
+    reader: csv::Reader<BufReader<LineBreaks<R>>>,
     /// Column names of the header, trimmed.
     pub header: Vec<String>,
+    /// Where the line breaks are, for physical line numbers.
+    breaks: Arc<Mutex<Breaks>>,
+    /// Bytes before the csv reader's offset 0 (a byte-order mark).
+    skipped: u64,
+    /// The header's physical line.
+    header_line: u64,
+}
+
+/// The line breaks of a stream not yet passed. The csv crate's own line
+/// count is not the physical line: it counts a CRLF's `\n` and any empty
+/// lines only when the next record is read, so with CRLF line ends or empty
+/// lines every later row would get a wrong line number.
+#[derive(Debug, Default)]
+struct Breaks {
+    /// Offsets of the `\r` and `\n` bytes read and not yet passed, each
+    /// shifted left by one with the low bit set for a `\n`.
+    pending: VecDeque<u64>,
+    /// Bytes read so far.
+    read: u64,
+    /// Where the latest record started.
+    record_start: u64,
+    /// `\n` bytes passed: before the start of the latest record.
+    newlines: u64,
+}
+
+/// The input, noting where its line breaks are.
+struct LineBreaks<R> {
+    inner: R,
+    breaks: Arc<Mutex<Breaks>>,
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut breaks = self.breaks.lock().unwrap_or_else(PoisonError::into_inner);
+        if breaks.read - breaks.record_start > 2 * MAX_BUFFERED_ROW_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("row is longer than {MAX_BUFFERED_ROW_BYTES} bytes (an unclosed quote?)"),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        let base = breaks.read;
+        for (i, byte) in buf[..n].iter().enumerate() {
+            if *byte == b'\n' || *byte == b'\r' {
+                let offset = (base + i as u64) << 1;
+                breaks.pending.push_back(offset | u64::from(*byte == b'\n'));
+            }
+        }
+        breaks.read += n as u64;
+        Ok(n)
+    }
 }
 
 impl<R: Read> CsvSource<R> {
     /// Opens a CSV stream and reads its header row. An empty stream, an
     /// unreadable header or a repeated column name is an error at line 1.
     pub fn open(name: &str, input: R) -> Result<Self, LineError> {
+        let breaks = Arc::new(Mutex::new(Breaks::default()));
+        let input = LineBreaks {
+            inner: input,
+            breaks: Arc::clone(&breaks),
+        };
         let mut buffered = BufReader::with_capacity(1 << 16, input);
         let at_line_1 = |detail: String| LineError {
             file: name.to_owned(),
@@ -41,9 +104,12 @@ impl<R: Read> CsvSource<R> {
                 detail: format!("cannot read: {e}"),
             })?
             .starts_with(BYTE_ORDER_MARK);
-        if starts_with_bom {
+        let skipped = if starts_with_bom {
             buffered.consume(BYTE_ORDER_MARK.len());
-        }
+            BYTE_ORDER_MARK.len() as u64
+        } else {
+            0
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -59,7 +125,7 @@ impl<R: Read> CsvSource<R> {
         if !has_header {
             return Err(at_line_1("empty file: expected a header row".into()));
         }
-        let line = record.position().map_or(1, |p| p.line());
+        let line = start_line(&breaks, skipped, &record);
         let header_error = |detail: String| LineError {
             file: name.to_owned(),
             line,
@@ -78,6 +144,9 @@ impl<R: Read> CsvSource<R> {
             name: name.to_owned(),
             reader,
             header,
+            breaks,
+            skipped,
+            header_line: line,
         })
     }
 
@@ -105,7 +174,7 @@ impl<R: Read> CsvSource<R> {
         {
             return Err(LineError {
                 file: self.name.clone(),
-                line: 1,
+                line: self.header_line,
                 detail: format!(
                     "missing required column {missing} (header must have {})",
                     names[..required].join(", ")
@@ -121,12 +190,11 @@ impl<R: Read> CsvSource<R> {
     pub fn next_row(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, LineError> {
         match self.reader.read_byte_record(record) {
             Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(record.position().map_or(0, |p| p.line()))),
+            Ok(true) => Ok(Some(start_line(&self.breaks, self.skipped, record))),
             Err(e) => Err(LineError {
                 file: self.name.clone(),
-                line: e
-                    .position()
-                    .map_or_else(|| self.reader.position().line(), |p| p.line()),
+                // The record keeps the position where it started.
+                line: start_line(&self.breaks, self.skipped, record),
                 detail: csv_error_detail(&e),
             }),
         }
@@ -138,8 +206,36 @@ impl<R: Read> CsvSource<R> {
     }
 }
 
+/// The physical line a record starts on: past the csv reader's position
+/// for it (right after the previous record's terminator), skip the line
+/// breaks of a CRLF and of empty lines, and count the `\n` bytes before.
+fn start_line(breaks: &Mutex<Breaks>, skipped: u64, record: &csv::ByteRecord) -> u64 {
+    let mut breaks = breaks.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(position) = record.position() else {
+        return breaks.newlines + 1;
+    };
+    let mut start = position.byte() + skipped;
+    breaks.record_start = start;
+    while let Some(&entry) = breaks.pending.front() {
+        let (at, is_newline) = (entry >> 1, entry & 1 == 1);
+        if at > start {
+            break;
+        }
+        if at == start {
+            // A record never starts with a line break: it ends an empty
+            // line, or is the rest of a CRLF.
+            start += 1;
+        }
+        breaks.newlines += u64::from(is_newline);
+        breaks.pending.pop_front();
+    }
+    breaks.newlines + 1
+}
+
 fn csv_error_detail(error: &csv::Error) -> String {
     match error.kind() {
+        // The row-length limit of `LineBreaks`.
+        csv::ErrorKind::Io(e) if e.kind() == io::ErrorKind::InvalidData => e.to_string(),
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
         _ => error.to_string(),
     }
