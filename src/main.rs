@@ -201,7 +201,7 @@ fn open_file(path: &std::path::Path) -> Result<File, Failure> {
 
 /// Loads plans and rules and opens the event files.
 /// An event file read from disk or standard input.
-type InputFile = EventFile<Box<dyn Read>>;
+type InputFile = EventFile<Box<dyn Read + Send>>;
 
 fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     let plans_name = common.plans.display().to_string();
@@ -220,8 +220,9 @@ fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     }
     let mut files = Vec::with_capacity(common.events.len());
     for name in &common.events {
-        let input: Box<dyn Read> = if name == "-" {
-            Box::new(io::stdin().lock())
+        // `Send`: the rows are read on a thread of their own.
+        let input: Box<dyn Read + Send> = if name == "-" {
+            Box::new(io::stdin())
         } else {
             Box::new(open_file(name.as_ref())?)
         };

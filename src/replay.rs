@@ -4,13 +4,15 @@
 //! accounts, cycles and tasks inside the window, never with rows.
 
 use crate::core::time::Instant;
-use crate::core::{Applied, Engine, Event, LedgerEntry, Reason, StatementBook, Summary};
-use crate::input::events::{EventFile, RowClass};
-use crate::input::merge::Merge;
+use crate::core::{Engine, Event, LedgerEntry, StatementBook, Summary};
+use crate::input::batch::{describe_event, Batch, RowView};
+use crate::input::events::EventFile;
+use crate::input::reader::{read_batches, Message};
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
 use crate::report::rejections::{RejectedRow, RejectionWriter};
 use std::io::{self, Read, Write};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
 /// How a replay runs.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +49,12 @@ pub struct Progress {
 }
 
 /// How often the progress hook is called, in rows.
-pub const PROGRESS_EVERY_ROWS: u64 = 1 << 16;
+pub use crate::input::reader::PROGRESS_EVERY_ROWS;
+
+/// Batches on their way from the reading thread to the applying one. A
+/// few are enough to smooth out the two sides' pace; more would only hold
+/// memory.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Where the streamed reports go. `io::sink()` discards them.
 pub struct ReplayOutput<'a, L: Write, J: Write> {
@@ -87,76 +94,119 @@ pub struct Replayed {
 }
 
 /// Replays `files` (already opened, in the order given) through `engine`.
-pub fn replay<R: Read, L: Write, J: Write>(
-    mut engine: Engine,
+///
+/// A second thread reads, merges and classifies the rows and hands them
+/// over in batches, in merge order; this thread applies them and writes the
+/// reports. The output is the same as reading and applying one row at a
+/// time: the order is the merge order either way, and an input error
+/// reaches this thread only after every row before it.
+pub fn replay<R: Read + Send, L: Write, J: Write>(
+    engine: Engine,
     files: Vec<EventFile<R>>,
+    options: &ReplayOptions,
+    output: &mut ReplayOutput<L, J>,
+    progress: impl FnMut(Progress),
+) -> Result<Replayed, ReplayError> {
+    let rules = engine.rules().clone();
+    let names: Vec<String> = files.iter().map(|f| f.name().to_owned()).collect();
+    let (full, batches) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
+    let (recycle, empty) = channel::<Batch>();
+    std::thread::scope(|scope| {
+        let rules = &rules;
+        let ids_from = (engine.account_count(), options.as_of);
+        scope.spawn(move || read_batches(files, rules, &full, &empty, ids_from));
+        // `batches` is dropped when this returns, even on an error, so
+        // the reading thread stops and the scope can end.
+        apply_batches(engine, &names, batches, &recycle, options, output, progress)
+    })
+}
+
+/// Applies the rows of every batch in order; the state and totals of a
+/// replay.
+fn apply_batches<L: Write, J: Write>(
+    mut engine: Engine,
+    names: &[String],
+    batches: Receiver<Message>,
+    recycle: &Sender<Batch>,
     options: &ReplayOptions,
     output: &mut ReplayOutput<L, J>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Replayed, ReplayError> {
-    let rules = engine.rules().clone();
-    let mut merge = Merge::new(files, &rules)?;
     let mut statements = StatementBook::default();
     let mut summary = Summary::default();
     let mut latest_good: Option<Instant> = None;
     let mut rows: u64 = 0;
     let mut watched_seen = false;
-    while let Some(file) = merge.next_file(&rules)? {
-        let Some(row) = file.row() else { continue };
-        rows += 1;
-        let at = |detail: String| LineError {
-            file: file.name().to_owned(),
-            line: row.line,
-            detail,
-        };
-        let total = |e: crate::core::TotalOverflow| at(e.to_string());
-        let time = match &row.class {
-            RowClass::Good { time } => *time,
-            RowClass::Malformed { detail } | RowClass::OutOfOrder { detail } => {
-                let reason = match row.class {
-                    RowClass::OutOfOrder { .. } => Reason::OutOfOrder,
-                    _ => Reason::Malformed,
-                };
-                if !options.keep_going {
-                    return Err(at(detail.clone()).into());
+    for message in batches {
+        let mut batch = message?;
+        for row in batch.rows() {
+            rows += 1;
+            let name = names.get(row.file as usize).map_or("", String::as_str);
+            let at = |detail: String| LineError {
+                file: name.to_owned(),
+                line: row.line,
+                detail,
+            };
+            let total = |e: crate::core::TotalOverflow| at(e.to_string());
+            let (event, hint) = match batch.view(row) {
+                RowView::Good(event, hint) => (event, hint),
+                RowView::Bad(bad) => {
+                    if !options.keep_going {
+                        return Err(at(bad.detail.clone()).into());
+                    }
+                    summary.record_rejection(bad.reason).map_err(total)?;
+                    let (time, account, event) = &bad.described;
+                    output.rejections.write(&RejectedRow {
+                        file: name,
+                        line: row.line,
+                        time,
+                        account,
+                        event,
+                        reason: bad.reason,
+                        detail: &bad.detail,
+                    })?;
+                    continue;
                 }
-                summary.record_rejection(reason).map_err(total)?;
-                let (time, account, event) = file.describe();
-                output.rejections.write(&RejectedRow {
-                    file: file.name(),
-                    line: row.line,
-                    time: &time,
-                    account: &account,
-                    event: &event,
-                    reason,
-                    detail,
-                })?;
+            };
+            let time = event.time;
+            latest_good = latest_good.max(Some(time));
+            if let Some(watched) = &options.watch_account {
+                watched_seen = watched_seen || event.account == watched;
+            }
+            if options.as_of.is_some_and(|as_of| time > as_of) {
+                summary.record_skipped().map_err(total)?;
                 continue;
             }
-        };
-        latest_good = latest_good.max(Some(time));
-        if let Some(watched) = &options.watch_account {
-            watched_seen = watched_seen || file.event(&rules).is_ok_and(|e| e.account == watched);
+            let applied = engine
+                .apply_hinted(&event, Some(hint))
+                .map_err(|e| at(e.to_string()))?;
+            record_entries(&engine, &mut statements, &mut summary, output, Some(&event))
+                .map_err(|e| e.at(name, row.line))?;
+            statements.record_applied(&applied).map_err(total)?;
+            summary.record_applied(&applied).map_err(total)?;
+            if let Err(rejection) = &applied.outcome {
+                let (time, account, name_of_event) = describe_event(&event);
+                output.rejections.write(&RejectedRow {
+                    file: name,
+                    line: row.line,
+                    time: &time,
+                    account,
+                    event: name_of_event,
+                    reason: rejection.reason(),
+                    detail: &rejection.to_string(),
+                })?;
+            }
+            if rows % PROGRESS_EVERY_ROWS == 0 {
+                progress(Progress {
+                    rows,
+                    bytes: row.bytes,
+                });
+            }
         }
-        if options.as_of.is_some_and(|as_of| time > as_of) {
-            summary.record_skipped().map_err(total)?;
-            continue;
-        }
-        let event = file.event(&rules).map_err(at)?;
-        let applied = engine.apply(&event).map_err(|e| at(e.to_string()))?;
-        record_entries(&engine, &mut statements, &mut summary, output, Some(&event))
-            .map_err(|e| e.at(file.name(), row.line))?;
-        statements.record_applied(&applied).map_err(total)?;
-        summary.record_applied(&applied).map_err(total)?;
-        if let Err(rejection) = &applied.outcome {
-            write_rejection(output, file, row.line, &applied, &rejection.to_string())?;
-        }
-        if rows % PROGRESS_EVERY_ROWS == 0 {
-            progress(Progress {
-                rows,
-                bytes: merge.bytes_read(),
-            });
-        }
+        batch.clear();
+        // The reading thread may have finished already: then the batch is
+        // simply dropped.
+        let _ = recycle.send(batch);
     }
     let as_of = options.as_of.or(latest_good);
     if let Some(as_of) = as_of {
@@ -221,27 +271,4 @@ fn record_entries<L: Write, J: Write>(
         }
     }
     Ok(())
-}
-
-fn write_rejection<R: Read, L: Write, J: Write>(
-    output: &mut ReplayOutput<L, J>,
-    file: &EventFile<R>,
-    line: u64,
-    applied: &Applied,
-    detail: &str,
-) -> io::Result<()> {
-    let (time, account, event) = file.describe();
-    let reason = match &applied.outcome {
-        Err(rejection) => rejection.reason(),
-        Ok(_) => return Ok(()),
-    };
-    output.rejections.write(&RejectedRow {
-        file: file.name(),
-        line,
-        time: &time,
-        account: &account,
-        event: &event,
-        reason,
-        detail,
-    })
 }

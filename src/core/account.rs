@@ -1,7 +1,7 @@
 //! The state of one account: its subscription, its two buckets, and the
 //! task charges it remembers.
 
-use super::ledger::Cycle;
+use super::ledger::{AccountId, Cycle, TaskId};
 use super::plans::PlanId;
 use super::time::Instant;
 
@@ -60,6 +60,9 @@ pub(crate) struct Subscription {
 /// A charge remembered for the task window.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskCharge {
+    /// The key: account and task id.
+    pub account: AccountId,
+    pub task: TaskId,
     pub charged_at: Instant,
     /// Cycle and plan in force when charged: a refund returns credits there.
     pub cycle: Cycle,

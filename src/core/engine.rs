@@ -14,13 +14,13 @@ use super::money::extra_credits_price_usd;
 use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook};
+use super::tasks::TaskMemory;
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::hash_map::Entry;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 /// The default task window: task ids are remembered for 24 hours after
 /// their charge, like the de-duplication window of metered billing APIs.
@@ -52,8 +52,9 @@ pub enum EngineError {
         /// Which balance.
         what: &'static str,
     },
-    /// A cycle boundary falls outside the representable calendar.
-    #[error("account {account}: billing cycle boundary after {} is out of range", format_time(*.anchor))]
+    /// A billing cycle would end after year 9999, which RFC 3339 (and so
+    /// every report) cannot write.
+    #[error("account {account}: the subscription anchored at {} would have a billing cycle ending after year 9999", format_time(*.anchor))]
     TimeOutOfRange {
         /// The account.
         account: String,
@@ -184,13 +185,10 @@ pub struct Engine {
     /// Next boundary of every subscribed account, earliest first, then by
     /// account name (the order of roll-over entries at equal times).
     boundaries: BinaryHeap<Reverse<(Instant, AccountName, AccountId)>>,
-    /// Task charges remembered for the task window, by account and task id.
-    /// One table for all accounts rather than one per account: 100k
-    /// per-account tables would each keep their peak capacity.
-    tasks: FxHashMap<(AccountId, TaskId), TaskCharge>,
-    /// When each remembered task charge is forgotten, in charge order (so
-    /// in expiry order): memory grows with the tasks inside the window only.
-    task_expiries: VecDeque<(Instant, AccountId, TaskId)>,
+    /// Task charges remembered for the task window, by account and task id,
+    /// forgotten in charge order: memory grows with the tasks inside the
+    /// window only.
+    tasks: TaskMemory,
     /// Entries produced by the last call.
     entries: Vec<LedgerEntry>,
 }
@@ -207,8 +205,7 @@ impl Engine {
             accounts: Vec::new(),
             ids: FxHashMap::default(),
             boundaries: BinaryHeap::new(),
-            tasks: FxHashMap::default(),
-            task_expiries: VecDeque::new(),
+            tasks: TaskMemory::default(),
             entries: Vec::new(),
         }
     }
@@ -298,6 +295,19 @@ impl Engine {
     /// Applies one event: first the roll-overs up to its time, then the
     /// event. The entries of both are in [`Engine::entries`].
     pub fn apply(&mut self, event: &Event<'_>) -> Result<Applied, EngineError> {
+        self.apply_hinted(event, None)
+    }
+
+    /// Like [`Engine::apply`], with a guess of the account's id: the id it
+    /// has, or `AccountId` number [`Engine::account_count`] for an account
+    /// the engine has not seen. A right guess saves the lookup by name (a
+    /// replay guesses on its reading thread); a wrong one costs only that
+    /// lookup, so the outcome never depends on the guess.
+    pub fn apply_hinted(
+        &mut self,
+        event: &Event<'_>,
+        hint: Option<AccountId>,
+    ) -> Result<Applied, EngineError> {
         self.entries.clear();
         // The rule of a call is looked up once, here, and handed on.
         let rule = match event.action {
@@ -319,7 +329,17 @@ impl Engine {
             _ => None,
         };
         self.advance(event.time)?;
-        let id = self.intern(event.account)?;
+        let id = match hint {
+            Some(id)
+                if self
+                    .accounts
+                    .get(id.index())
+                    .is_some_and(|a| a.name == event.account) =>
+            {
+                id
+            }
+            _ => self.intern(event.account)?,
+        };
         let cycle = self.accounts[id.index()]
             .subscription
             .as_ref()
@@ -538,19 +558,7 @@ impl Engine {
                 return Err(error);
             }
         }
-        let window = self.task_window;
-        while self.task_expiries.front().is_some_and(|(e, _, _)| *e <= to) {
-            let Some((expiry, id, task)) = self.task_expiries.pop_front() else {
-                break;
-            };
-            // Only the charge this expiry was queued for; a later charge of
-            // the same id (after the window) has its own expiry.
-            if let Entry::Occupied(charge) = self.tasks.entry((id, task)) {
-                if charge.get().charged_at.checked_add_signed(window) == Some(expiry) {
-                    charge.remove();
-                }
-            }
-        }
+        self.tasks.forget_until(to, self.task_window);
         self.now = Some(to);
         Ok(())
     }
@@ -798,11 +806,7 @@ impl Engine {
         let Some(subscription) = &account.subscription else {
             return Ok(Err(Rejection::NoActiveSubscription));
         };
-        // One probe of the task table serves the duplicate check and the
-        // insertion; a short task id is stored inline, without allocating.
-        let remembered_task = self.tasks.entry((id, TaskId::new(task)));
-        if let Entry::Occupied(previous) = &remembered_task {
-            let charge = previous.get();
+        if let Some(charge) = self.tasks.get(id, task) {
             if remembered(charge.charged_at, self.task_window, now) {
                 return Ok(Err(Rejection::DuplicateTask {
                     task: task.into(),
@@ -823,10 +827,13 @@ impl Engine {
         let from_subscription = cost - from_extra;
         account.extra_credits -= from_extra;
         account.subscription_credits -= from_subscription;
-        let task = remembered_task.key().1.clone();
+        // A short task id is stored inline, without allocating.
+        let task = TaskId::new(task);
         let cycle = subscription.cycle;
         if remembers_tasks {
-            let charge = TaskCharge {
+            self.tasks.remember(TaskCharge {
+                account: id,
+                task: task.clone(),
                 charged_at: now,
                 cycle,
                 plan: subscription.plan.clone(),
@@ -835,18 +842,7 @@ impl Engine {
                 songs: rule.songs,
                 lyrics: rule.lyrics,
                 refunded_at: None,
-            };
-            match remembered_task {
-                Entry::Occupied(mut previous) => {
-                    previous.insert(charge);
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(charge);
-                }
-            }
-            if let Some(end) = window_end {
-                self.task_expiries.push_back((end, id, task.clone()));
-            }
+            });
         }
         self.entries.push(LedgerEntry {
             time: now,
@@ -882,7 +878,7 @@ impl Engine {
         let task = TaskId::new(task);
         let Some(remembered_charge) = self
             .tasks
-            .get_mut(&(id, task.clone()))
+            .get_mut(id, &task)
             .filter(|charge| remembered(charge.charged_at, window, now))
         else {
             return Ok(Err(Rejection::UnknownTask {

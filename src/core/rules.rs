@@ -1,6 +1,6 @@
 //! The rule book: what one API call costs in credits and what it yields.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Cost and yield of one API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,9 @@ pub enum RuleError {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RuleBook {
-    by_provider: HashMap<Box<str>, HashMap<Box<str>, Rule>>,
+    /// Looked up once per call, so FxHash rather than SipHash; nothing
+    /// iterates it in an order that reaches output (`sorted` sorts).
+    by_provider: FxHashMap<Box<str>, FxHashMap<Box<str>, Rule>>,
     len: usize,
 }
 

@@ -4,10 +4,11 @@
 //! formed, `malformed`, or `out_of_order` against the latest well-formed,
 //! in-order row before it in its file.
 
+use super::batch::{AccountIds, BadRow, Batch};
 use super::csv_source::{check_field_count, field, not_utf8, parse_whole, raw_field, CsvSource};
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
-use crate::core::{Action, Event, RuleBook};
+use crate::core::{Action, Event, Reason, RuleBook};
 use std::borrow::Cow;
 use std::io::Read;
 
@@ -75,7 +76,7 @@ struct Parsed {
 
 /// The action of a parsed row, without its borrowed strings.
 #[derive(Debug, Clone, Copy)]
-enum ActionKind {
+pub(crate) enum ActionKind {
     Subscribe,
     Cancel,
     ChangePlan,
@@ -200,6 +201,54 @@ impl<R: Read> EventFile<R> {
             account: text(ACCOUNT)?,
             action,
         })
+    }
+
+    /// Copies the current row into `batch`, as row of file number `file`
+    /// with `bytes` for the progress display.
+    pub fn push_to(&self, file: u32, bytes: u64, ids: &mut AccountIds, batch: &mut Batch) {
+        let Some(row) = &self.row else { return };
+        let bad = |reason, detail: &String| {
+            let (time, account, event) = self.describe();
+            BadRow {
+                reason,
+                detail: detail.clone(),
+                described: (time, account.into_owned(), event.into_owned()),
+            }
+        };
+        match (&row.class, self.parsed) {
+            (RowClass::Good { .. }, Some(parsed)) => {
+                // The checks of `advance` passed: every field is UTF-8.
+                let text = |i: usize| field(&self.record, self.columns[i]).unwrap_or("");
+                let fields = match parsed.action {
+                    ActionKind::Subscribe | ActionKind::ChangePlan => [text(PLAN), "", ""],
+                    ActionKind::Cancel | ActionKind::Purchase { .. } => ["", "", ""],
+                    ActionKind::Call => [text(PROVIDER), text(OPERATION), text(TASK)],
+                    ActionKind::Refund => [text(TASK), "", ""],
+                };
+                let account = text(ACCOUNT);
+                batch.push_good(
+                    file,
+                    row.line,
+                    bytes,
+                    parsed.time,
+                    parsed.action,
+                    account,
+                    ids.guess(account, parsed.time),
+                    fields,
+                );
+            }
+            (RowClass::OutOfOrder { detail }, _) => {
+                batch.push_bad(file, row.line, bytes, bad(Reason::OutOfOrder, detail));
+            }
+            (RowClass::Malformed { detail }, _) => {
+                batch.push_bad(file, row.line, bytes, bad(Reason::Malformed, detail));
+            }
+            // `advance` keeps what it parsed of every good row.
+            (RowClass::Good { .. }, None) => {
+                let detail = "row could not be parsed again".to_owned();
+                batch.push_bad(file, row.line, bytes, bad(Reason::Malformed, &detail));
+            }
+        }
     }
 
     /// The current row's time (normalised when it parses, else as read),

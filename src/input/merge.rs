@@ -40,6 +40,15 @@ impl<R: Read> Merge<R> {
 
     /// The next row in merge order: the file it is in, positioned on it.
     pub fn next_file(&mut self, rules: &RuleBook) -> Result<Option<&EventFile<R>>, LineError> {
+        Ok(match self.next_index(rules)? {
+            Some(index) => self.files.get(index),
+            None => None,
+        })
+    }
+
+    /// The index of the file holding the next row in merge order (see
+    /// [`Merge::file`]), positioned on it.
+    pub fn next_index(&mut self, rules: &RuleBook) -> Result<Option<usize>, LineError> {
         if let Some(index) = self.last.take() {
             let file = &mut self.files[index];
             if file.advance(rules)? {
@@ -52,7 +61,12 @@ impl<R: Read> Merge<R> {
             return Ok(None);
         };
         self.last = Some(index);
-        Ok(self.files.get(index))
+        Ok(Some(index))
+    }
+
+    /// One of the files, by index.
+    pub fn file(&self, index: usize) -> Option<&EventFile<R>> {
+        self.files.get(index)
     }
 
     /// Bytes read so far over all files.

@@ -2,11 +2,13 @@
 //! several event files by time. This is the I/O edge in front of the pure
 //! [`crate::core`].
 
+pub mod batch;
 pub mod csv_source;
 pub mod duration;
 pub mod events;
 pub mod merge;
 pub mod plans;
+pub mod reader;
 pub mod rules;
 
 use std::fmt;

@@ -1,11 +1,9 @@
 //! `ledger.csv`: every balance movement, written as the replay goes.
 
 use super::cells::CellPolicy;
-use super::csv_writer;
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use crate::core::LedgerEntry;
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The header of `ledger.csv`.
@@ -25,22 +23,31 @@ pub const HEADER: [&str; 10] = [
 /// Writes ledger rows.
 ///
 /// This runs once per balance movement, so it allocates nothing per row:
-/// numbers go through `itoa` stack buffers and the time text is formatted
-/// once per distinct time (consecutive entries mostly share it).
+/// numbers go through `itoa` stack buffers, the time text is formatted
+/// once per distinct time (consecutive entries mostly share it), and rows
+/// are put together in a reused buffer by [`push_cell`], which quotes as
+/// the `csv` writer of the other reports does, without its per-field
+/// bookkeeping.
 pub struct LedgerWriter<W: Write> {
-    csv: csv::Writer<W>,
+    output: W,
+    buffer: Vec<u8>,
     time: Option<Instant>,
     time_text: String,
     cells: CellPolicy,
 }
 
+/// The buffer is handed to the output when it holds this many bytes.
+const FLUSH_AT: usize = 1 << 16;
+
 impl<W: Write> LedgerWriter<W> {
     /// Starts the file with its header.
     pub fn new(output: W) -> io::Result<Self> {
-        let mut csv = csv_writer(output);
-        csv.write_record(HEADER)?;
+        let mut buffer = Vec::with_capacity(FLUSH_AT + 1024);
+        buffer.extend_from_slice(HEADER.join(",").as_bytes());
+        buffer.push(b'\n');
         Ok(LedgerWriter {
-            csv,
+            output,
+            buffer,
             time: None,
             time_text: String::new(),
             cells: CellPolicy::Exact,
@@ -59,35 +66,68 @@ impl<W: Write> LedgerWriter<W> {
             self.time = Some(entry.time);
             write_time(&mut self.time_text, entry.time);
         }
+        let cells = self.cells;
+        let row = &mut self.buffer;
+        row.extend_from_slice(self.time_text.as_bytes());
+        row.push(b',');
+        push_cell(row, &cells.text(account));
+        row.push(b',');
+        row.extend_from_slice(entry.kind.name().as_bytes());
+        row.push(b',');
+        push_cell(row, &cells.text(entry.plan.as_deref().unwrap_or("")));
+        row.push(b',');
+        push_cell(row, &cells.text(entry.task.as_deref().unwrap_or("")));
+        row.push(b',');
+        let mut number = itoa::Buffer::new();
+        row.extend_from_slice(number.format(entry.extra_delta).as_bytes());
+        row.push(b',');
+        row.extend_from_slice(number.format(entry.subscription_delta).as_bytes());
+        row.push(b',');
         // Most entries move no money; fees and purchases are formatted.
-        let usd = if entry.usd.is_zero() {
-            Cow::Borrowed("0.00")
+        if entry.usd.is_zero() {
+            row.extend_from_slice(b"0.00");
         } else {
-            Cow::Owned(Usd(entry.usd).to_string())
-        };
-        let mut extra = itoa::Buffer::new();
-        let mut subscription = itoa::Buffer::new();
-        let mut extra_balance = itoa::Buffer::new();
-        let mut subscription_balance = itoa::Buffer::new();
-        self.csv.write_record([
-            self.time_text.as_str(),
-            &self.cells.text(account),
-            entry.kind.name(),
-            &self.cells.text(entry.plan.as_deref().unwrap_or("")),
-            &self.cells.text(entry.task.as_deref().unwrap_or("")),
-            extra.format(entry.extra_delta),
-            subscription.format(entry.subscription_delta),
-            &usd,
-            extra_balance.format(entry.extra_balance),
-            subscription_balance.format(entry.subscription_balance),
-        ])?;
+            row.extend_from_slice(Usd(entry.usd).to_string().as_bytes());
+        }
+        row.push(b',');
+        row.extend_from_slice(number.format(entry.extra_balance).as_bytes());
+        row.push(b',');
+        row.extend_from_slice(number.format(entry.subscription_balance).as_bytes());
+        row.push(b'\n');
+        if self.buffer.len() >= FLUSH_AT {
+            self.output.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
         Ok(())
     }
 
     /// Flushes and returns the output.
-    pub fn finish(self) -> io::Result<W> {
-        self.csv.into_inner().map_err(|e| e.into_error())
+    pub fn finish(mut self) -> io::Result<W> {
+        self.output.write_all(&self.buffer)?;
+        self.output.flush()?;
+        Ok(self.output)
     }
+}
+
+/// Appends one cell as the `csv` crate's `QuoteStyle::Necessary` writes it
+/// (see `csv_writer`): quoted only when it holds the delimiter, a quote or
+/// a line end (`\r` too), with its quotes doubled.
+fn push_cell(row: &mut Vec<u8>, text: &str) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        row.extend_from_slice(text.as_bytes());
+        return;
+    }
+    row.push(b'"');
+    for b in text.bytes() {
+        if b == b'"' {
+            row.push(b'"');
+        }
+        row.push(b);
+    }
+    row.push(b'"');
 }
 
 /// Writes `t` as [`format_time`] does, into a reused buffer. Four-digit
@@ -102,16 +142,27 @@ fn write_time(text: &mut String, t: Instant) {
         text.push_str(&format_time(t));
         return;
     }
-    let _ = write!(
-        text,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    // Digits by hand: `write!` with widths costs more than the rest of
+    // the row. The ranges checked above keep every part to its width.
+    let mut digits = [0u8; 19];
+    for (at, (value, width)) in [
+        (0, (t.year() as u32, 4)),
+        (5, (t.month(), 2)),
+        (8, (t.day(), 2)),
+        (11, (t.hour(), 2)),
+        (14, (t.minute(), 2)),
+        (17, (t.second(), 2)),
+    ] {
+        let mut value = value;
+        for i in (0..width).rev() {
+            digits[at + i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    for (at, separator) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+        digits[at] = separator;
+    }
+    text.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     // SecondsFormat::AutoSi: no fraction when zero, else 3, 6 or 9 digits.
     let _ = match nanos {
         0 => Ok(()),
@@ -126,6 +177,29 @@ fn write_time(text: &mut String, t: Instant) {
 mod tests {
     use super::*;
     use crate::core::time::parse_time;
+
+    #[test]
+    fn cells_are_quoted_as_the_csv_writer_quotes_them() {
+        for text in [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "line\nend",
+            "cr\rhere",
+            "'=1+1",
+            " sp ",
+            "é,ü",
+        ] {
+            let mut ours = Vec::new();
+            push_cell(&mut ours, text);
+            ours.push(b'\n');
+            let mut csv = super::super::csv_writer(Vec::new());
+            csv.write_record(["x", text]).unwrap();
+            let theirs = csv.into_inner().unwrap();
+            assert_eq!(ours, theirs[2..], "{text:?}");
+        }
+    }
 
     #[test]
     fn write_time_matches_format_time() {

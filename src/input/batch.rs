@@ -1,0 +1,241 @@
+//! Batches of classified rows, in merge order: what the reading thread of a
+//! replay hands to the applying thread.
+//!
+//! A batch owns one text arena holding the strings of its rows (account,
+//! plan, provider, operation, task) and a compact record per row with the
+//! parsed time, action and field spans. Batches are cleared and sent back
+//! for reuse, so in steady state reading allocates nothing per row.
+
+use super::events::ActionKind;
+use crate::core::time::{format_time, Instant};
+use crate::core::{AccountId, Action, Event, Reason};
+use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
+
+/// A batch is handed over when it holds this many rows...
+const FULL_ROWS: usize = 4096;
+/// ... or this much text. Rows are at most `MAX_ROW_BYTES` (1 MiB) long,
+/// so the arena stays far below `u32::MAX` and spans fit in `u32`.
+const FULL_TEXT: usize = 1 << 18;
+
+/// Where a string lies in the batch's text.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// One row of a batch.
+#[derive(Debug)]
+pub struct BatchRow {
+    /// Index of its file among the replay's files.
+    pub file: u32,
+    /// Its physical line.
+    pub line: u64,
+    /// Bytes read over all files when this row was handed out; only filled
+    /// on rows that report progress, else 0.
+    pub bytes: u64,
+    /// Its classification and content.
+    kind: RowKind,
+}
+
+/// A row's classification and content.
+#[derive(Debug)]
+enum RowKind {
+    /// Well formed and in order: its event is rebuilt from the spans.
+    Good {
+        time: Instant,
+        action: ActionKind,
+        account: Span,
+        /// The engine id the account is expected to have (see
+        /// `Engine::apply_hinted`).
+        hint: u32,
+        /// The action's strings: `[plan]`, `[provider, operation, task]` or
+        /// `[task]`, by action.
+        fields: [Span; 3],
+    },
+    /// `malformed` or `out_of_order`: rare, so boxed and owned.
+    Bad(Box<BadRow>),
+}
+
+/// A row that could not be applied, with what `rejections.csv` shows.
+#[derive(Debug)]
+pub struct BadRow {
+    /// `Malformed` or `OutOfOrder`.
+    pub reason: Reason,
+    /// What is wrong.
+    pub detail: String,
+    /// Time (normalised when it parses), account and event name as read.
+    pub described: (String, String, String),
+}
+
+/// What a row of a batch is, as the applying side sees it.
+pub enum RowView<'a> {
+    /// A well-formed, in-order row, with the guess of its account's id.
+    Good(Event<'a>, AccountId),
+    /// A `malformed` or `out_of_order` row.
+    Bad(&'a BadRow),
+}
+
+/// Rows in merge order with the text they point into.
+#[derive(Debug, Default)]
+pub struct Batch {
+    rows: Vec<BatchRow>,
+    text: String,
+}
+
+impl Batch {
+    /// Whether the batch should be handed over now.
+    pub fn is_full(&self) -> bool {
+        self.rows.len() >= FULL_ROWS || self.text.len() >= FULL_TEXT
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Empties the batch, keeping its capacity for reuse.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.text.clear();
+    }
+
+    /// The rows, in merge order.
+    pub fn rows(&self) -> &[BatchRow] {
+        &self.rows
+    }
+
+    fn span(&mut self, text: &str) -> Span {
+        // Bounded by `FULL_TEXT` plus one row (see there).
+        let start = self.text.len() as u32;
+        self.text.push_str(text);
+        Span {
+            start,
+            end: self.text.len() as u32,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    /// Adds a well-formed row: its time, action and strings.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_good(
+        &mut self,
+        file: u32,
+        line: u64,
+        bytes: u64,
+        time: Instant,
+        action: ActionKind,
+        account: &str,
+        hint: u32,
+        fields: [&str; 3],
+    ) {
+        let account = self.span(account);
+        let fields = fields.map(|f| self.span(f));
+        self.rows.push(BatchRow {
+            file,
+            line,
+            bytes,
+            kind: RowKind::Good {
+                time,
+                action,
+                account,
+                hint,
+                fields,
+            },
+        });
+    }
+
+    /// Adds a `malformed` or `out_of_order` row.
+    pub(crate) fn push_bad(&mut self, file: u32, line: u64, bytes: u64, bad: BadRow) {
+        self.rows.push(BatchRow {
+            file,
+            line,
+            bytes,
+            kind: RowKind::Bad(Box::new(bad)),
+        });
+    }
+
+    /// A row's event, or its problem.
+    pub fn view<'a>(&'a self, row: &'a BatchRow) -> RowView<'a> {
+        match &row.kind {
+            RowKind::Bad(bad) => RowView::Bad(bad),
+            RowKind::Good {
+                time,
+                action,
+                account,
+                hint,
+                fields,
+            } => {
+                let [a, b, c] = fields.map(|f| self.text(f));
+                let action = match *action {
+                    ActionKind::Subscribe => Action::Subscribe { plan: a },
+                    ActionKind::Cancel => Action::Cancel,
+                    ActionKind::ChangePlan => Action::ChangePlan { plan: a },
+                    ActionKind::Purchase { credits } => Action::Purchase { credits },
+                    ActionKind::Call => Action::Call {
+                        provider: a,
+                        operation: b,
+                        task: Some(c).filter(|t| !t.is_empty()),
+                    },
+                    ActionKind::Refund => Action::Refund { task: a },
+                };
+                let event = Event {
+                    time: *time,
+                    account: self.text(*account),
+                    action,
+                };
+                RowView::Good(event, AccountId(*hint))
+            }
+        }
+    }
+}
+
+/// What `rejections.csv` shows of a well-formed row: its normalised time,
+/// account and event name (the same text `EventFile::describe` gives for
+/// it, since the row parsed).
+pub fn describe_event<'a>(event: &Event<'a>) -> (String, &'a str, &'static str) {
+    (format_time(event.time), event.account, event.action.name())
+}
+
+/// The reading side's guess of the engine's account ids: the engine numbers
+/// accounts in the order of their first applied event, and the rows reach
+/// it in merge order, so the same numbering can be kept here, off the
+/// engine's thread.
+#[derive(Debug)]
+pub struct AccountIds {
+    ids: FxHashMap<SmolStr, u32>,
+    next: u32,
+    as_of: Option<Instant>,
+}
+
+impl AccountIds {
+    /// Numbering from `first` (the accounts the engine holds already);
+    /// rows later than `as_of` are not applied, so they get no number.
+    pub fn new(first: usize, as_of: Option<Instant>) -> Self {
+        AccountIds {
+            ids: FxHashMap::default(),
+            next: u32::try_from(first).unwrap_or(u32::MAX),
+            as_of,
+        }
+    }
+
+    /// The id the engine will give the account of a good row at `time`.
+    pub fn guess(&mut self, account: &str, time: Instant) -> u32 {
+        if let Some(&id) = self.ids.get(account) {
+            return id;
+        }
+        if self.as_of.is_some_and(|as_of| time > as_of) {
+            return u32::MAX;
+        }
+        let id = self.next;
+        self.next = self.next.saturating_add(1);
+        self.ids.insert(SmolStr::new(account), id);
+        id
+    }
+}
