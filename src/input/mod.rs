@@ -10,6 +10,7 @@ pub mod merge;
 pub mod plans;
 pub mod reader;
 pub mod rules;
+pub mod table;
 
 use std::fmt;
 

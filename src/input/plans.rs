@@ -1,7 +1,8 @@
 //! Loading the plans CSV: `plan,price_usd,monthly_credits`.
 
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole, CsvSource};
-use super::{LineError, LoadErrors};
+use super::csv_source::{check_field_count, field, not_utf8, parse_whole};
+use super::table::load_table;
+use super::LoadErrors;
 use crate::core::money::parse_usd;
 use crate::core::{Plan, PlanBook};
 use std::io::Read;
@@ -21,37 +22,12 @@ const COLUMNS: [&str; 3] = ["plan", "price_usd", "monthly_credits"];
 /// plans.csv:3: invalid monthly_credits -5: expected a whole number of credits");
 /// ```
 pub fn load_plans(name: &str, input: impl Read) -> Result<PlanBook, LoadErrors> {
-    let mut source = CsvSource::open(name, input).map_err(|e| LoadErrors(vec![e]))?;
-    let columns = source
-        .columns(COLUMNS, COLUMNS.len())
-        .map_err(|e| LoadErrors(vec![e]))?;
     let mut book = PlanBook::default();
-    let mut errors = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = match source.next_row(&mut record) {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(e) => {
-                errors.push(e);
-                break;
-            }
-        };
-        let row = parse_plan(&source.header, &record, &columns)
-            .and_then(|plan| book.insert(plan).map_err(|e| e.to_string()));
-        if let Err(detail) = row {
-            errors.push(LineError {
-                file: name.to_owned(),
-                line,
-                detail,
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(book)
-    } else {
-        Err(LoadErrors(errors))
-    }
+    load_table(name, input, COLUMNS, |header, record, columns| {
+        let plan = parse_plan(header, record, columns)?;
+        book.insert(plan).map_err(|e| e.to_string())
+    })?;
+    Ok(book)
 }
 
 fn parse_plan(

@@ -1,8 +1,9 @@
 //! Loading a rules CSV: `provider,operation,credits,songs,lyrics`. A rules
 //! file replaces the built-in rule book entirely.
 
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole, CsvSource};
-use super::{LineError, LoadErrors};
+use super::csv_source::{check_field_count, field, not_utf8, parse_whole};
+use super::table::load_table;
+use super::LoadErrors;
 use crate::core::{Rule, RuleBook};
 use std::io::Read;
 
@@ -18,35 +19,11 @@ const COLUMNS: [&str; 5] = ["provider", "operation", "credits", "songs", "lyrics
 /// assert!(book.get("nuro", "get").is_none());
 /// ```
 pub fn load_rules(name: &str, input: impl Read) -> Result<RuleBook, LoadErrors> {
-    let mut source = CsvSource::open(name, input).map_err(|e| LoadErrors(vec![e]))?;
-    let columns = source
-        .columns(COLUMNS, COLUMNS.len())
-        .map_err(|e| LoadErrors(vec![e]))?;
     let mut book = RuleBook::default();
-    let mut errors = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = match source.next_row(&mut record) {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(e) => {
-                errors.push(e);
-                break;
-            }
-        };
-        if let Err(detail) = insert_rule(&mut book, &source.header, &record, &columns) {
-            errors.push(LineError {
-                file: name.to_owned(),
-                line,
-                detail,
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(book)
-    } else {
-        Err(LoadErrors(errors))
-    }
+    load_table(name, input, COLUMNS, |header, record, columns| {
+        insert_rule(&mut book, header, record, columns)
+    })?;
+    Ok(book)
 }
 
 fn insert_rule(
