@@ -1,30 +1,12 @@
 //! Runs the real `creditsim` binary: every golden fixture, every exit code,
 //! and the promise that a failed run leaves no report file.
 
+mod common;
+
+use common::{creditsim, fixtures, REPORTS};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-const REPORTS: [&str; 5] = [
-    "balances.csv",
-    "ledger.csv",
-    "statements.csv",
-    "rejections.csv",
-    "summary.json",
-];
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn creditsim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_creditsim"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the creditsim binary runs")
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

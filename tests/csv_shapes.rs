@@ -5,17 +5,12 @@
 //! replayed with the real binary and must give exactly the reports of the
 //! plain version.
 
+mod common;
+
+use common::REPORTS;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-const REPORTS: [&str; 5] = [
-    "balances.csv",
-    "ledger.csv",
-    "statements.csv",
-    "rejections.csv",
-    "summary.json",
-];
 
 const PLANS: &str = "plan,price_usd,monthly_credits\nbasic,8.00,1000\npro,30.00,5000\n";
 

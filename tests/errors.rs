@@ -19,17 +19,11 @@
 //! message's file, line and detail, or stop with exactly the same message
 //! (header, plans, rules and overflow problems stop a run in any case).
 
+mod common;
+
+use common::{creditsim, REPORTS};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-const REPORTS: [&str; 5] = [
-    "balances.csv",
-    "ledger.csv",
-    "statements.csv",
-    "rejections.csv",
-    "summary.json",
-];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors")
@@ -79,15 +73,6 @@ fn expand(text: &str) -> String {
     out
 }
 
-fn run(dir: &Path, args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_creditsim"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the creditsim binary runs")
-}
-
 fn read_expected(case: &Path, name: &str) -> Option<String> {
     fs::read_to_string(case.join(name)).ok()
 }
@@ -121,7 +106,7 @@ fn check_case(name: &str, kept_going: &mut usize) -> Vec<String> {
         args.push("--out".into());
         args.push(out.to_str().unwrap().into());
     }
-    let output = run(&dir, &args);
+    let output = creditsim(&dir, &args);
     let actual_stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.code() != Some(code) {
         problems.push(format!(
@@ -173,7 +158,7 @@ fn check_keep_going(
     args.insert(1, "--keep-going".into());
     args.push("--out".into());
     args.push(out.to_str().unwrap().into());
-    let output = run(dir, &args);
+    let output = creditsim(dir, &args);
     let actual_stderr = String::from_utf8_lossy(&output.stderr);
     match output.status.code() {
         Some(2) if actual_stderr == stderr => Vec::new(),
@@ -274,7 +259,7 @@ fn many_tasks_inside_the_window() {
     ]
     .map(String::from)
     .to_vec();
-    let output = run(dir.path(), &args);
+    let output = creditsim(dir.path(), &args);
     assert!(
         output.status.success(),
         "{}",
