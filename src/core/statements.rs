@@ -125,6 +125,20 @@ pub struct StatementBook {
 }
 
 impl StatementBook {
+    /// Reads the latest statement of `account`, like [`Engine::warm`]
+    /// (see there): the result means nothing.
+    ///
+    /// [`Engine::warm`]: super::engine::Engine::warm
+    pub fn warm(&self, account: AccountId) -> u64 {
+        let latest = self.latest.get(account.index()).copied().unwrap_or(NONE);
+        self.rows
+            .get(latest as usize)
+            // Fields at both ends of the row, which spans cache lines.
+            .map_or(0, |row| {
+                row.calls ^ row.used_subscription ^ u64::from(row.cycle.start == row.cycle.end)
+            })
+    }
+
     /// The index of the statement of `account` for the cycle starting at
     /// `cycle.start`, if there is one.
     fn find(&self, account: AccountId, cycle: &Cycle) -> Option<usize> {

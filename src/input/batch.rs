@@ -39,6 +39,16 @@ pub struct BatchRow {
     kind: RowKind,
 }
 
+impl BatchRow {
+    /// The guessed engine id of a well-formed row's account.
+    pub fn hint(&self) -> Option<AccountId> {
+        match self.kind {
+            RowKind::Good { hint, .. } => Some(AccountId(hint)),
+            RowKind::Bad(_) => None,
+        }
+    }
+}
+
 /// A row's classification and content.
 #[derive(Debug)]
 enum RowKind {
@@ -132,7 +142,6 @@ impl Batch {
         time: Instant,
         action: ActionKind,
         account: &str,
-        hint: u32,
         fields: [&str; 3],
     ) {
         let account = self.span(account);
@@ -145,10 +154,33 @@ impl Batch {
                 time,
                 action,
                 account,
-                hint,
+                // Filled in by `guess_ids` before the batch is handed over.
+                hint: u32::MAX,
                 fields,
             },
         });
+    }
+
+    /// Guesses the account id of every good row, in row order. Done for
+    /// the whole batch in one tight loop rather than as each row is read:
+    /// the name table is large, each probe is a cache miss, and probes of
+    /// different rows only overlap when little work lies between them.
+    pub(crate) fn guess_ids(&mut self, ids: &mut AccountIds) {
+        let text = &self.text;
+        for row in &mut self.rows {
+            if let RowKind::Good {
+                time,
+                account,
+                hint,
+                ..
+            } = &mut row.kind
+            {
+                let name = text
+                    .get(account.start as usize..account.end as usize)
+                    .unwrap_or("");
+                *hint = ids.guess(name, *time);
+            }
+        }
     }
 
     /// Adds a `malformed` or `out_of_order` row.

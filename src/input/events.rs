@@ -4,7 +4,7 @@
 //! formed, `malformed`, or `out_of_order` against the latest well-formed,
 //! in-order row before it in its file.
 
-use super::batch::{AccountIds, BadRow, Batch};
+use super::batch::{BadRow, Batch};
 use super::csv_source::{check_field_count, field, not_utf8, parse_whole, raw_field, CsvSource};
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
@@ -205,7 +205,7 @@ impl<R: Read> EventFile<R> {
 
     /// Copies the current row into `batch`, as row of file number `file`
     /// with `bytes` for the progress display.
-    pub fn push_to(&self, file: u32, bytes: u64, ids: &mut AccountIds, batch: &mut Batch) {
+    pub fn push_to(&self, file: u32, bytes: u64, batch: &mut Batch) {
         let Some(row) = &self.row else { return };
         let bad = |reason, detail: &String| {
             let (time, account, event) = self.describe();
@@ -233,7 +233,6 @@ impl<R: Read> EventFile<R> {
                     parsed.time,
                     parsed.action,
                     account,
-                    ids.guess(account, parsed.time),
                     fields,
                 );
             }
@@ -320,7 +319,10 @@ fn parse_event<'r>(
             let provider = required(PROVIDER)?;
             let operation = required(OPERATION)?;
             let task = Some(text(TASK)?).filter(|t| !t.is_empty());
-            if let (Some(rule), None) = (rules.get(provider, operation), task) {
+            // Only a call without a task needs its rule here; most calls
+            // have one, and the lookup is a fair share of a row's reading.
+            let rule = task.is_none().then(|| rules.get(provider, operation));
+            if let Some(Some(rule)) = rule {
                 if rule.credits > 0 {
                     return Err(format!(
                         "missing field task for a call that costs {} credits",

@@ -32,7 +32,9 @@ pub fn read_batches<R: Read>(
     ids_from: (usize, Option<Instant>),
 ) {
     let mut batch = Batch::default();
-    let error = fill(files, rules, full, empty, &mut batch, ids_from).err();
+    let mut ids = AccountIds::new(ids_from.0, ids_from.1);
+    let error = fill(files, rules, full, empty, &mut batch, &mut ids).err();
+    batch.guess_ids(&mut ids);
     // The rows read before an error come first, as in a one-thread run.
     if !batch.is_empty() && full.send(Ok(batch)).is_err() {
         return;
@@ -48,10 +50,9 @@ fn fill<R: Read>(
     full: &SyncSender<Message>,
     empty: &Receiver<Batch>,
     batch: &mut Batch,
-    (first_id, as_of): (usize, Option<Instant>),
+    ids: &mut AccountIds,
 ) -> Result<(), LineError> {
     let mut merge = Merge::new(files, rules)?;
-    let mut ids = AccountIds::new(first_id, as_of);
     let mut rows: u64 = 0;
     while let Some(index) = merge.next_index(rules)? {
         let Some(file) = merge.file(index) else {
@@ -67,8 +68,9 @@ fn fill<R: Read>(
             0
         };
         // Fewer than 2^32 files: they were all opened at once.
-        file.push_to(index as u32, bytes, &mut ids, batch);
+        file.push_to(index as u32, bytes, batch);
         if batch.is_full() {
+            batch.guess_ids(ids);
             let next = empty.try_recv().unwrap_or_default();
             let done = std::mem::replace(batch, next);
             if full.send(Ok(done)).is_err() {
