@@ -216,7 +216,7 @@ fn apply_batches<L: Write, J: Write>(
                     detail: &rejection.to_string(),
                 })?;
             }
-            if rows % PROGRESS_EVERY_ROWS == 0 {
+            if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 progress(Progress {
                     rows,
                     bytes: row.bytes,

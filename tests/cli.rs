@@ -1,6 +1,7 @@
 //! Runs the real `creditsim` binary: every golden fixture, every exit code,
 //! and the promise that a failed run leaves no report file.
 
+#[macro_use]
 mod common;
 
 use common::{creditsim, fixtures, REPORTS};
@@ -34,15 +35,6 @@ fn check_fixture(name: &str) {
     }
 }
 
-macro_rules! fixture_tests {
-    ($($name:ident),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            check_fixture(stringify!($name));
-        }
-    )*};
-}
-
 fixture_tests!(
     seed_rules,
     leap_february,
@@ -53,27 +45,6 @@ fixture_tests!(
     multi_file_merge,
     keep_going,
 );
-
-#[test]
-fn every_fixture_folder_has_a_test() {
-    let tested = [
-        "seed_rules",
-        "leap_february",
-        "extra_first",
-        "cancellation",
-        "late_refund",
-        "duplicate_tasks",
-        "multi_file_merge",
-        "keep_going",
-    ];
-    for entry in fs::read_dir(fixtures()).expect("fixtures folder") {
-        let path = entry.expect("entry").path();
-        if path.join("args.txt").exists() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            assert!(tested.contains(&name), "fixture {name} has no test");
-        }
-    }
-}
 
 #[test]
 fn output_is_byte_identical_across_runs() {

@@ -8,6 +8,7 @@
 //! Without hledger the checks are skipped with a note, unless `CI=true`:
 //! then a missing hledger fails the test (`.ci/run` installs it).
 
+#[macro_use]
 mod common;
 
 use common::{creditsim, fixtures};
@@ -358,18 +359,6 @@ fn check_fixture(name: &str) {
     );
 }
 
-macro_rules! fixture_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_fixture(stringify!($name));
-            }
-        )*
-        const TESTED: &[&str] = &[$(stringify!($name)),*];
-    };
-}
-
 fixture_tests!(
     seed_rules,
     leap_february,
@@ -380,17 +369,6 @@ fixture_tests!(
     multi_file_merge,
     keep_going,
 );
-
-#[test]
-fn every_fixture_folder_is_checked() {
-    for entry in fs::read_dir(fixtures()).expect("fixtures folder") {
-        let path = entry.expect("entry").path();
-        if path.join("args.txt").exists() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            assert!(TESTED.contains(&name), "fixture {name} has no journal test");
-        }
-    }
-}
 
 /// A small deterministic generator (SplitMix64).
 struct Rng(u64);

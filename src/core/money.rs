@@ -93,7 +93,7 @@ pub fn parse_usd(text: &str) -> Result<Decimal, MoneyError> {
 /// assert!(extra_credits_price_usd(15).is_none());
 /// ```
 pub fn extra_credits_price_usd(credits: u64) -> Option<Decimal> {
-    if credits == 0 || credits % EXTRA_CREDITS_PACK != 0 {
+    if credits == 0 || !credits.is_multiple_of(EXTRA_CREDITS_PACK) {
         return None;
     }
     Decimal::from(credits / EXTRA_CREDITS_PACK).checked_mul(EXTRA_PACK_PRICE_USD)

@@ -62,7 +62,7 @@ fn fill<R: Read>(
             continue;
         }
         rows += 1;
-        let bytes = if rows % PROGRESS_EVERY_ROWS == 0 {
+        let bytes = if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
             merge.bytes_read()
         } else {
             0

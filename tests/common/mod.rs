@@ -1,6 +1,6 @@
 //! What the integration tests that run the real binary share. Each test
 //! crate compiles this module on its own and uses only part of it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -28,4 +28,34 @@ pub fn creditsim<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("the creditsim binary runs")
+}
+
+/// One `#[test]` per named fixture folder, each calling
+/// `check_fixture(name)` of the test crate, plus a test that every folder
+/// of `fixtures/` with an `args.txt` is among them.
+macro_rules! fixture_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_fixture(stringify!($name));
+            }
+        )*
+
+        #[test]
+        fn every_fixture_folder_has_a_test() {
+            common::assert_all_fixtures_tested(&[$(stringify!($name)),*]);
+        }
+    };
+}
+
+/// Fails when a fixture folder is missing from `tested`.
+pub fn assert_all_fixtures_tested(tested: &[&str]) {
+    for entry in std::fs::read_dir(fixtures()).expect("fixtures folder") {
+        let path = entry.expect("entry").path();
+        if path.join("args.txt").exists() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            assert!(tested.contains(&name), "fixture {name} has no test here");
+        }
+    }
 }
