@@ -412,7 +412,7 @@ const AWKWARD: &[&str] = &[
 ];
 
 fn account_name(i: usize) -> String {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         format!("{} {i}", AWKWARD[(i / 10) % AWKWARD.len()])
     } else {
         format!("acct-{i}")
