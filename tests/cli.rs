@@ -79,15 +79,11 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 const PLANS: &str = "plan,price_usd,monthly_credits\nbasic,8.00,1000\n";
 
-#[test]
-fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
+/// Replays `events` over [`PLANS`] in a fresh folder (`--out out`).
+fn replay_events(events: &str) -> (tempfile::TempDir, Output) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plans.csv", PLANS);
-    write(
-        dir.path(),
-        "events.csv",
-        "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,basic\n2025-07-01 00:00,a,cancel,\n",
-    );
+    write(dir.path(), "events.csv", events);
     let output = creditsim(
         dir.path(),
         &[
@@ -98,6 +94,14 @@ fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
             "out",
             "events.csv",
         ],
+    );
+    (dir, output)
+}
+
+#[test]
+fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
+    let (dir, output) = replay_events(
+        "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,basic\n2025-07-01 00:00,a,cancel,\n",
     );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
@@ -110,23 +114,8 @@ fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
 
 #[test]
 fn out_of_order_row_stops_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "plans.csv", PLANS);
-    write(
-        dir.path(),
-        "events.csv",
+    let (_dir, output) = replay_events(
         "time,account,event,plan\n2025-07-02T00:00:00Z,a,subscribe,basic\n2025-07-01T00:00:00Z,a,cancel,\n",
-    );
-    let output = creditsim(
-        dir.path(),
-        &[
-            "replay",
-            "--plans",
-            "plans.csv",
-            "--out",
-            "out",
-            "events.csv",
-        ],
     );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
@@ -137,24 +126,8 @@ fn out_of_order_row_stops_the_run() {
 
 #[test]
 fn business_rejections_exit_0() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "plans.csv", PLANS);
-    write(
-        dir.path(),
-        "events.csv",
-        "time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,gold\n",
-    );
-    let output = creditsim(
-        dir.path(),
-        &[
-            "replay",
-            "--plans",
-            "plans.csv",
-            "--out",
-            "out",
-            "events.csv",
-        ],
-    );
+    let (dir, output) =
+        replay_events("time,account,event,plan\n2025-07-01T00:00:00Z,a,subscribe,gold\n");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let rejections = fs::read_to_string(dir.path().join("out/rejections.csv")).unwrap();
     assert!(rejections.ends_with(
