@@ -31,6 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use creditsim::core::event::EVENT_NAMES;
+use creditsim::core::Reason;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -114,19 +116,9 @@ const FOLLOW_UP_MAX_SECS: u32 = 600;
 /// Bound on queued follow-ups (keeps memory O(1) beyond the accounts).
 const FOLLOW_UP_CAP: usize = 4096;
 
-const REASONS: &[&str] = &[
-    "unknown_plan",
-    "unknown_operation",
-    "already_subscribed",
-    "no_active_subscription",
-    "already_cancelled",
-    "cancellation_pending",
-    "invalid_credits",
-    "duplicate_task",
-    "insufficient_credits",
-    "unknown_task",
-    "already_refunded",
-];
+/// The business rejection codes, in the library's order (after
+/// `malformed` and `out_of_order`, which the generator never writes).
+const BUSINESS_REASONS: &[Reason] = Reason::ALL.split_at(2).1;
 const R_UNKNOWN_PLAN: usize = 0;
 const R_UNKNOWN_OPERATION: usize = 1;
 const R_ALREADY_SUBSCRIBED: usize = 2;
@@ -139,14 +131,8 @@ const R_INSUFFICIENT: usize = 8;
 const R_UNKNOWN_TASK: usize = 9;
 const R_ALREADY_REFUNDED: usize = 10;
 
-const EVENTS: &[&str] = &[
-    "subscribe",
-    "cancel",
-    "change_plan",
-    "purchase",
-    "call",
-    "refund",
-];
+/// Event names, indexed by the `E_*` constants below.
+const EVENTS: [&str; 6] = EVENT_NAMES;
 const E_SUBSCRIBE: usize = 0;
 const E_CANCEL: usize = 1;
 const E_CHANGE_PLAN: usize = 2;
@@ -1021,7 +1007,7 @@ fn run(args: &Args) -> Result<(), String> {
         .zip(events)
         .map(|(e, n)| format!("{e}={n}"))
         .collect();
-    let rej: Vec<String> = REASONS
+    let rej: Vec<String> = BUSINESS_REASONS
         .iter()
         .zip(rejected)
         .map(|(r, n)| format!("{r}={n}"))
