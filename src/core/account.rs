@@ -2,7 +2,7 @@
 //! task charges it remembers.
 
 use super::ledger::{AccountId, Cycle, TaskId};
-use super::plans::PlanId;
+use super::plans::PlanRef;
 use super::time::Instant;
 
 /// An account name: stored inline when short (up to 23 bytes), so the
@@ -43,8 +43,8 @@ pub struct Balance {
 /// A subscription in force (active or cancelling).
 #[derive(Debug, Clone)]
 pub(crate) struct Subscription {
-    /// Plan of the current cycle.
-    pub plan: PlanId,
+    /// Plan of the current cycle, in the engine's plan book.
+    pub plan: PlanRef,
     /// Start of cycle 0; every boundary is computed from it.
     pub anchor: Instant,
     /// Index k of the current cycle.
@@ -54,19 +54,22 @@ pub(crate) struct Subscription {
     /// Ends at `cycle.end` instead of renewing.
     pub cancelling: bool,
     /// Plan that takes over at the next boundary.
-    pub pending_plan: Option<PlanId>,
+    pub pending_plan: Option<PlanRef>,
 }
 
 /// A charge remembered for the task window.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskCharge {
+    /// The key's hash, kept so that forgetting the charge and growing the
+    /// index never hash the task id again.
+    pub key_hash: u64,
     /// The key: account and task id.
     pub account: AccountId,
     pub task: TaskId,
     pub charged_at: Instant,
     /// Cycle and plan in force when charged: a refund returns credits there.
     pub cycle: Cycle,
-    pub plan: PlanId,
+    pub plan: PlanRef,
     pub extra: u64,
     pub subscription: u64,
     pub songs: u64,

@@ -14,6 +14,7 @@ use super::money::extra_credits_price_usd;
 use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook};
+use super::tasks::key_hash;
 use super::tasks::TaskMemory;
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
@@ -282,7 +283,7 @@ impl Engine {
         Some(AccountView {
             name: &account.name,
             status: account.status(),
-            plan: subscription.map(|s| &*s.plan),
+            plan: subscription.map(|s| &*self.plans.at(s.plan).id),
             cycle: subscription.map(|s| s.cycle),
             balance: account.balance(),
         })
@@ -570,7 +571,11 @@ impl Engine {
                 return Err(error);
             }
         }
-        self.tasks.forget_until(to, self.task_window);
+        // A window reaching back past the calendar's start has forgotten
+        // nothing yet.
+        if let Some(cutoff) = to.checked_sub_signed(self.task_window) {
+            self.tasks.forget_through(cutoff);
+        }
         self.now = Some(to);
         Ok(())
     }
@@ -609,7 +614,7 @@ impl Engine {
                 account: id,
                 kind: EntryKind::Expire,
                 cycle: ended_cycle,
-                plan: Some(subscription.plan.clone()),
+                plan: Some(self.plans.at(subscription.plan).id.clone()),
                 task: None,
                 extra_delta: 0,
                 subscription_delta: -i128::from(expired),
@@ -638,10 +643,8 @@ impl Engine {
     /// and queues its end.
     fn start_cycle(&mut self, id: AccountId, subscription: Subscription) {
         let account = &mut self.accounts[id.index()];
-        let (price_usd, credits) = self
-            .plans
-            .get(&subscription.plan)
-            .map_or((Decimal::ZERO, 0), |p| (p.price_usd, p.monthly_credits));
+        let plan = self.plans.at(subscription.plan);
+        let (price_usd, credits) = (plan.price_usd, plan.monthly_credits);
         let cycle = subscription.cycle;
         // The bucket is empty here: the boundary expired it, or there was
         // no subscription before.
@@ -652,7 +655,7 @@ impl Engine {
             account: id,
             kind,
             cycle,
-            plan: Some(subscription.plan.clone()),
+            plan: Some(plan.id.clone()),
             task: None,
             extra_delta: 0,
             subscription_delta: delta,
@@ -693,10 +696,10 @@ impl Engine {
         let account = &self.accounts[id.index()];
         if let Some(current) = &account.subscription {
             return Ok(Err(Rejection::AlreadySubscribed {
-                plan: current.plan.clone(),
+                plan: self.plans.at(current.plan).id.clone(),
             }));
         }
-        let Some(plan) = self.plans.get(plan) else {
+        let Some(plan) = self.plans.find(plan) else {
             return Ok(Err(Rejection::UnknownPlan { plan: plan.into() }));
         };
         let end = add_months(now, 1).ok_or_else(|| EngineError::TimeOutOfRange {
@@ -705,7 +708,7 @@ impl Engine {
         })?;
         let cycle = Cycle { start: now, end };
         let subscription = Subscription {
-            plan: plan.id.clone(),
+            plan,
             anchor: now,
             cycle_index: 0,
             cycle,
@@ -739,12 +742,12 @@ impl Engine {
                 ends_at: subscription.cycle.end,
             });
         }
-        let Some(plan) = self.plans.get(plan) else {
+        let Some(plan) = self.plans.find(plan) else {
             return Err(Rejection::UnknownPlan { plan: plan.into() });
         };
-        subscription.pending_plan = Some(plan.id.clone());
+        subscription.pending_plan = Some(plan);
         Ok(Effect::PlanChangeScheduled {
-            plan: plan.id.clone(),
+            plan: self.plans.at(plan).id.clone(),
             from: subscription.cycle.end,
         })
     }
@@ -812,13 +815,15 @@ impl Engine {
         if cost == 0 {
             return Ok(Ok(free_call));
         }
-        let window_end = self.task_window_end(now);
-        let remembers_tasks = window_end.is_none_or(|end| end > now);
         let account = &mut self.accounts[id.index()];
         let Some(subscription) = &account.subscription else {
             return Ok(Err(Rejection::NoActiveSubscription));
         };
-        if let Some(charge) = self.tasks.get(id, task) {
+        // One probe of the task memory serves the duplicate check and the
+        // remembering below.
+        let task_hash = key_hash(id, task);
+        let slot = self.tasks.slot(task_hash, id, task);
+        if let Some(charge) = slot.charge() {
             if remembered(charge.charged_at, self.task_window, now) {
                 return Ok(Err(Rejection::DuplicateTask {
                     task: task.into(),
@@ -842,13 +847,16 @@ impl Engine {
         // A short task id is stored inline, without allocating.
         let task = TaskId::new(task);
         let cycle = subscription.cycle;
-        if remembers_tasks {
-            self.tasks.remember(TaskCharge {
+        // A zero window remembers nothing; any other remembers the charge
+        // at least until the next event's time moves past it.
+        if self.task_window > TimeDelta::zero() {
+            slot.remember(TaskCharge {
+                key_hash: task_hash,
                 account: id,
                 task: task.clone(),
                 charged_at: now,
                 cycle,
-                plan: subscription.plan.clone(),
+                plan: subscription.plan,
                 extra: from_extra,
                 subscription: from_subscription,
                 songs: rule.songs,
@@ -934,7 +942,7 @@ impl Engine {
                 account: id,
                 kind: EntryKind::Expire,
                 cycle: charge.cycle,
-                plan: Some(charge.plan.clone()),
+                plan: Some(self.plans.at(charge.plan).id.clone()),
                 task: None,
                 extra_delta: 0,
                 subscription_delta: -i128::from(expired),
@@ -954,12 +962,6 @@ impl Engine {
             songs: charge.songs,
             lyrics: charge.lyrics,
         }))
-    }
-
-    /// When a task charged at `charged_at` is forgotten; `None` if never
-    /// (a window past the end of the calendar).
-    fn task_window_end(&self, charged_at: Instant) -> Option<Instant> {
-        charged_at.checked_add_signed(self.task_window)
     }
 }
 

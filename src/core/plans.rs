@@ -54,8 +54,16 @@ pub enum PlanError {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct PlanBook {
-    plans: HashMap<PlanId, Plan>,
+    /// In the order inserted; a [`PlanRef`] is a position here.
+    plans: Vec<Plan>,
+    by_id: HashMap<PlanId, PlanRef>,
 }
+
+/// A plan of one [`PlanBook`], by position: the engine keeps these in
+/// accounts and remembered charges instead of a [`PlanId`], so charging a
+/// call copies a number rather than touching the id's shared count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlanRef(pub(super) usize);
 
 impl PlanBook {
     /// Builds a plan book, refusing empty ids, duplicates and invalid prices.
@@ -81,16 +89,29 @@ impl PlanBook {
                 price: plan.price_usd,
             });
         }
-        if self.plans.contains_key(&plan.id) {
+        if self.by_id.contains_key(&plan.id) {
             return Err(PlanError::Duplicate(plan.id.to_string()));
         }
-        self.plans.insert(plan.id.clone(), plan);
+        self.by_id
+            .insert(plan.id.clone(), PlanRef(self.plans.len()));
+        self.plans.push(plan);
         Ok(())
     }
 
     /// The plan with this id, if any.
     pub fn get(&self, id: &str) -> Option<&Plan> {
-        self.plans.get(id)
+        self.find(id).map(|plan| self.at(plan))
+    }
+
+    /// The position of the plan with this id, if any.
+    pub(crate) fn find(&self, id: &str) -> Option<PlanRef> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The plan at a position this book gave out. Plans are never removed,
+    /// and an engine only holds positions from its own book.
+    pub(crate) fn at(&self, plan: PlanRef) -> &Plan {
+        &self.plans[plan.0]
     }
 
     /// The number of plans.
@@ -103,9 +124,9 @@ impl PlanBook {
         self.plans.is_empty()
     }
 
-    /// The plans, in no particular order.
+    /// The plans, in the order they were inserted.
     pub fn iter(&self) -> impl Iterator<Item = &Plan> {
-        self.plans.values()
+        self.plans.iter()
     }
 }
 
