@@ -1,6 +1,8 @@
 //! The rule book: what one API call costs in credits and what it yields.
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+use std::hash::BuildHasher;
 
 /// Cost and yield of one API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +43,23 @@ pub enum RuleError {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RuleBook {
-    /// Looked up once per call, so FxHash rather than SipHash; nothing
-    /// iterates it in an order that reaches output (`sorted` sorts).
-    by_provider: FxHashMap<Box<str>, FxHashMap<Box<str>, Rule>>,
-    len: usize,
+    /// Rules keyed by (provider, operation), hashed together so that a
+    /// lookup (once per call) is one probe. FxHash rather than SipHash;
+    /// nothing iterates it in an order that reaches output (`sorted`
+    /// sorts).
+    rules: HashTable<KeyedRule>,
+}
+
+/// A rule with its key.
+#[derive(Debug, Clone)]
+struct KeyedRule {
+    provider: Box<str>,
+    operation: Box<str>,
+    rule: Rule,
+}
+
+fn key_hash(provider: &str, operation: &str) -> u64 {
+    FxBuildHasher.hash_one((provider, operation))
 }
 
 /// The guide's table (RULES.md section 3): provider, operations, credits,
@@ -109,44 +124,50 @@ impl RuleBook {
         if provider.is_empty() || operation.is_empty() {
             return Err(RuleError::EmptyName);
         }
-        let operations = self.by_provider.entry(provider.into()).or_default();
-        if operations.contains_key(operation) {
+        if self.get(provider, operation).is_some() {
             return Err(RuleError::Duplicate {
                 provider: provider.to_owned(),
                 operation: operation.to_owned(),
             });
         }
-        operations.insert(operation.into(), rule);
-        self.len += 1;
+        self.rules.insert_unique(
+            key_hash(provider, operation),
+            KeyedRule {
+                provider: provider.into(),
+                operation: operation.into(),
+                rule,
+            },
+            |r| key_hash(&r.provider, &r.operation),
+        );
         Ok(())
     }
 
     /// The rule for one provider and operation, if the book has one.
     pub fn get(&self, provider: &str, operation: &str) -> Option<Rule> {
-        self.by_provider.get(provider)?.get(operation).copied()
+        self.rules
+            .find(key_hash(provider, operation), |r| {
+                *r.provider == *provider && *r.operation == *operation
+            })
+            .map(|r| r.rule)
     }
 
     /// The number of rules.
     pub fn len(&self) -> usize {
-        self.len
+        self.rules.len()
     }
 
     /// True when the book has no rule.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.rules.is_empty()
     }
 
     /// Every rule as `(provider, operation, rule)`, sorted by provider then
     /// operation.
     pub fn sorted(&self) -> Vec<(&str, &str, Rule)> {
         let mut rules: Vec<_> = self
-            .by_provider
+            .rules
             .iter()
-            .flat_map(|(provider, operations)| {
-                operations
-                    .iter()
-                    .map(move |(operation, rule)| (&**provider, &**operation, *rule))
-            })
+            .map(|r| (&*r.provider, &*r.operation, r.rule))
             .collect();
         rules.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         rules
