@@ -371,17 +371,33 @@ fn write_end_reports(
     summary: &Summary,
     cells: CellPolicy,
 ) -> io::Result<()> {
-    let accounts = engine.accounts_by_name();
-    finish(write_balances(dir.open("balances.csv")?, &accounts, cells)?)?;
-    let statements = statements.into_sorted(|id| engine.account_name(id));
-    finish(write_statements(
-        dir.open("statements.csv")?,
-        &statements,
-        |s| engine.account_name(s.account),
-        cells,
-    )?)?;
-    let summary = write_summary(dir.open("summary.json")?, summary, accounts.len() as u64)?;
-    finish(summary)
+    let balances_file = dir.open("balances.csv")?;
+    let statements_file = dir.open("statements.csv")?;
+    let summary_file = dir.open("summary.json")?;
+    // The reading thread has finished by now, so a core is free: the
+    // statements (the most rows, and a sort) are sorted and written on a
+    // second thread while this one writes the balances and the summary.
+    // Each report goes to its own file, so the bytes are the same.
+    std::thread::scope(|scope| {
+        let statements_written = scope.spawn(move || {
+            let statements = statements.into_sorted(|id| engine.account_name(id));
+            finish(write_statements(
+                statements_file,
+                &statements,
+                |s| engine.account_name(s.account),
+                cells,
+            )?)
+        });
+        let accounts = engine.accounts_by_name();
+        let balances_and_summary = write_balances(balances_file, &accounts, cells)
+            .and_then(finish)
+            .and_then(|()| write_summary(summary_file, summary, accounts.len() as u64))
+            .and_then(finish);
+        let statements_written = statements_written
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        balances_and_summary.and(statements_written)
+    })
 }
 
 fn print_run_summary(out: &str, summary: &Summary, accounts: usize) {
