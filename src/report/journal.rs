@@ -80,18 +80,31 @@
 
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
-use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry};
-use chrono::TimeDelta;
+use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry, TaskId};
+use chrono::{Datelike, TimeDelta, Timelike};
+use hashbrown::hash_table::Entry;
+use hashbrown::HashTable;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt::Write as _;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::io::{self, Write};
-use std::sync::Arc;
 
 /// The commodity of credits.
 pub const CREDITS: &str = "CR";
 /// The commodity of money.
 pub const DOLLARS: &str = "USD";
+
+/// Whether `b` is written as itself: `A-Z a-z 0-9 _ . -`.
+fn is_plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// `b` as `%` and two upper-case hex digits.
+fn percent(b: u8) -> [u8; 3] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]]
+}
 
 /// Writes `s` percent-encoded (see the module docs) to `out`.
 pub fn escape_into(out: &mut String, s: &str) {
@@ -100,12 +113,31 @@ pub fn escape_into(out: &mut String, s: &str) {
         return;
     }
     for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-') {
+        if is_plain(b) {
             out.push(char::from(b));
         } else {
-            let _ = write!(out, "%{b:02X}");
+            out.extend(percent(b).map(char::from));
         }
     }
+}
+
+/// [`escape_into`] for the writer's byte buffers. Runs of plain bytes are
+/// copied whole: most ids are a single run.
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() {
+        out.push(b'%');
+        return;
+    }
+    let mut run = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if !is_plain(b) {
+            out.extend_from_slice(&bytes[run..at]);
+            out.extend_from_slice(&percent(b));
+            run = at + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 /// `s` percent-encoded (see the module docs): `al ice:1` gives
@@ -123,37 +155,80 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The customer accounts, as bits of `JournalWriter::declared`.
+/// The customer accounts, as bits of `Declared::customers`.
 const EXTRA: u8 = 1;
 const SUBSCRIPTION: u8 = 2;
 const RECEIVABLE: u8 = 4;
 
-/// The call behind a charged task, remembered for refunds.
-struct ChargedCall {
-    charged_at: Instant,
-    /// `usage:<provider>:<operation>`, escaped.
-    usage: Arc<str>,
+/// An account on the other side of the customer's postings.
+struct Counter {
+    /// Its name, escaped (`issued:grants`, `usage:suno:create`).
+    name: Box<str>,
+    /// For a `usage:` account, the call as descriptions show it
+    /// (`suno create`).
+    call: Option<Box<str>>,
+    /// Whether its `account` directive is written.
+    declared: bool,
+}
+
+/// The counters that exist in every journal, by their index in
+/// `JournalWriter::counters`; `usage:` and `expired:` ones follow them.
+const GRANTS: usize = 0;
+const PURCHASES: usize = 1;
+const FEES: usize = 2;
+const EXTRA_SALES: usize = 3;
+const FIXED_COUNTERS: [&str; 4] = [
+    "issued:grants",
+    "issued:purchases",
+    "revenue:fees",
+    "revenue:extra_credits",
+];
+
+/// The `usage:` counter of one call.
+struct UsageKey {
+    provider: Box<str>,
+    operation: Box<str>,
+    counter: usize,
+}
+
+fn call_hash(provider: &str, operation: &str) -> u64 {
+    FxBuildHasher.hash_one((provider, operation))
 }
 
 /// Writes the journal, one transaction per ledger entry.
+///
+/// This runs once per ledger entry on the replay's applying thread, so it
+/// allocates nothing per entry: transactions are put together in a reused
+/// buffer, numbers go through `itoa`, the time and date are written by
+/// hand once per distinct time, and counter account names are built once
+/// and then found by index or by one FxHash probe.
 pub struct JournalWriter<W: Write> {
     out: W,
     task_window: TimeDelta,
-    /// Bits of the customer accounts declared so far, by account index.
-    declared: Vec<u8>,
-    /// Other accounts declared so far.
-    declared_names: HashSet<Arc<str>>,
-    /// `usage:<provider>:<operation>`, escaped, by provider and operation.
-    usage: HashMap<Box<str>, HashMap<Box<str>, Arc<str>>>,
-    /// Charged tasks inside the task window, by account.
-    calls: HashMap<(AccountId, Arc<str>), ChargedCall>,
-    /// When each remembered task is forgotten, in time order.
-    expiries: VecDeque<(Instant, AccountId, Arc<str>)>,
-    /// The transaction being built.
-    text: String,
-    /// Its account declarations.
-    declarations: String,
+    /// Accounts declared so far (counters keep their own flag).
+    declared: Declared,
+    /// Counter accounts: [`FIXED_COUNTERS`], then the others by first use.
+    counters: Vec<Counter>,
+    /// Indices of the `usage:` counters, by provider and operation.
+    usage: HashTable<UsageKey>,
+    /// Indices of the `expired:` counters, by plan.
+    expired: FxHashMap<Box<str>, usize>,
+    /// Charged tasks inside the task window.
+    tasks: ChargedTasks,
+    /// The time of the last entry, and its text and date as written.
+    time: Option<Instant>,
+    time_text: Vec<u8>,
+    date_text: Vec<u8>,
+    /// The current entry's account id, escaped.
+    customer: Vec<u8>,
+    /// The current entry's dollar amount, as written.
+    usd: Vec<u8>,
+    /// Transactions not yet handed to `out`.
+    buffer: Vec<u8>,
 }
+
+/// The buffer is handed to the output when it holds this many bytes.
+const FLUSH_AT: usize = 1 << 16;
 
 /// The first lines of every journal.
 const PREAMBLE: &str = "\
@@ -175,18 +250,31 @@ tag task
 impl<W: Write> JournalWriter<W> {
     /// Starts the journal with its directives. `task_window` must be the
     /// engine's, so that refunds find the call they undo.
-    pub fn new(mut out: W, task_window: TimeDelta) -> io::Result<Self> {
-        out.write_all(PREAMBLE.as_bytes())?;
+    pub fn new(out: W, task_window: TimeDelta) -> io::Result<Self> {
+        let mut buffer = Vec::with_capacity(FLUSH_AT + 4096);
+        buffer.extend_from_slice(PREAMBLE.as_bytes());
+        let counters = FIXED_COUNTERS
+            .iter()
+            .map(|&name| Counter {
+                name: name.into(),
+                call: None,
+                declared: false,
+            })
+            .collect();
         Ok(JournalWriter {
             out,
             task_window,
-            declared: Vec::new(),
-            declared_names: HashSet::new(),
-            usage: HashMap::new(),
-            calls: HashMap::new(),
-            expiries: VecDeque::new(),
-            text: String::new(),
-            declarations: String::new(),
+            declared: Declared::default(),
+            counters,
+            usage: HashTable::new(),
+            expired: FxHashMap::default(),
+            tasks: ChargedTasks::default(),
+            time: None,
+            time_text: Vec::new(),
+            date_text: Vec::new(),
+            customer: Vec::new(),
+            usd: Vec::new(),
+            buffer,
         })
     }
 
@@ -200,22 +288,12 @@ impl<W: Write> JournalWriter<W> {
         account: &str,
         event: Option<&Event<'_>>,
     ) -> io::Result<()> {
-        self.forget_until(entry.time);
-        self.text.clear();
-        self.declarations.clear();
-        let time = format_time(entry.time);
-        let date = entry.time.format("%Y-%m-%d");
-        let customer = escape(account);
-        let kind = entry.kind.name();
-        let _ = write!(self.text, "\n{date} {kind} {customer}");
-        let counter: Arc<str> = match entry.kind {
-            EntryKind::Fee | EntryKind::Grant => "issued:grants".into(),
-            EntryKind::Purchase => "issued:purchases".into(),
-            EntryKind::Expire => {
-                let mut name = String::from("expired:");
-                escape_into(&mut name, entry.plan.as_deref().unwrap_or(""));
-                name.into()
-            }
+        self.tasks.forget_until(entry.time);
+        // The counter first: its errors must come before any output.
+        let counter = match entry.kind {
+            EntryKind::Fee | EntryKind::Grant => GRANTS,
+            EntryKind::Purchase => PURCHASES,
+            EntryKind::Expire => self.expired_account(entry.plan.as_deref().unwrap_or("")),
             EntryKind::Charge => {
                 let Some(Event {
                     action:
@@ -228,184 +306,464 @@ impl<W: Write> JournalWriter<W> {
                 }) = event
                 else {
                     return Err(invalid(format!(
-                        "charge entry of {account} at {time} without its call"
+                        "charge entry of {account} at {} without its call",
+                        format_time(entry.time)
                     )));
                 };
                 let usage = self.usage_account(provider, operation);
-                if let Some(task) = entry.task.as_deref() {
-                    self.remember(entry.account, task, entry.time, usage.clone());
+                if let Some(task) = &entry.task {
+                    let window = self.task_window;
+                    self.tasks
+                        .remember(entry.account, task, entry.time, window, usage);
                 }
                 usage
             }
             EntryKind::Refund => {
-                let task: Arc<str> = entry.task.as_deref().unwrap_or("").into();
-                let Some(call) = self.calls.get(&(entry.account, task)) else {
+                let task = entry.task.as_deref().unwrap_or("");
+                let Some(usage) = self.tasks.usage_of(entry.account, task) else {
                     return Err(invalid(format!(
-                        "refund entry of {account} at {time}: the journal saw no charge of its task"
+                        "refund entry of {account} at {}: the journal saw no charge of its task",
+                        format_time(entry.time)
                     )));
                 };
-                call.usage.clone()
+                usage
             }
         };
-        if let Some(call) = counter.strip_prefix("usage:") {
-            // `provider:operation`, both escaped (no other `:`).
-            let _ = write!(self.text, " {}", call.replacen(':', " ", 1));
+        if self.time != Some(entry.time) {
+            self.time = Some(entry.time);
+            write_time(&mut self.time_text, &mut self.date_text, entry.time);
+        }
+        self.customer.clear();
+        push_escaped(&mut self.customer, account);
+
+        let JournalWriter {
+            declared,
+            counters,
+            time_text,
+            date_text,
+            customer,
+            usd,
+            buffer: text,
+            ..
+        } = self;
+        let start = text.len();
+        declared.text.clear();
+        // Description and tags.
+        text.push(b'\n');
+        text.extend_from_slice(date_text);
+        text.push(b' ');
+        text.extend_from_slice(entry.kind.name().as_bytes());
+        text.push(b' ');
+        text.extend_from_slice(customer);
+        if let Some(call) = &counters[counter].call {
+            text.push(b' ');
+            text.extend_from_slice(call.as_bytes());
         }
         if let Some(plan) = entry.plan.as_deref() {
-            self.text.push(' ');
-            escape_into(&mut self.text, plan);
+            text.push(b' ');
+            push_escaped(text, plan);
         }
-        let _ = write!(
-            self.text,
-            "\n    ; time: {time}\n    ; customer: {customer}\n"
-        );
+        text.extend_from_slice(b"\n    ; time: ");
+        text.extend_from_slice(time_text);
+        text.extend_from_slice(b"\n    ; customer: ");
+        text.extend_from_slice(customer);
+        text.push(b'\n');
         if let Some(plan) = entry.plan.as_deref() {
-            self.text.push_str("    ; plan: ");
-            escape_into(&mut self.text, plan);
-            self.text.push('\n');
+            text.extend_from_slice(b"    ; plan: ");
+            push_escaped(text, plan);
+            text.push(b'\n');
         }
         if let Some(task) = entry.task.as_deref() {
-            self.text.push_str("    ; task: ");
-            escape_into(&mut self.text, task);
-            self.text.push('\n');
+            text.extend_from_slice(b"    ; task: ");
+            push_escaped(text, task);
+            text.push(b'\n');
         }
         // Credits: the buckets that moved against the counter account.
+        let mut number = itoa::Buffer::new();
         let credits_moved = entry.extra_delta != 0 || entry.subscription_delta != 0;
         if entry.extra_delta != 0 {
-            self.customer_posting(entry.account, &customer, EXTRA, entry.extra_delta);
+            let amount = number.format(entry.extra_delta).as_bytes();
+            customer_posting(
+                text,
+                declared,
+                entry.account,
+                customer,
+                EXTRA,
+                amount,
+                CREDITS,
+            );
         }
         if entry.subscription_delta != 0 || entry.kind == EntryKind::Grant {
-            self.customer_posting(
+            let amount = number.format(entry.subscription_delta).as_bytes();
+            customer_posting(
+                text,
+                declared,
                 entry.account,
-                &customer,
+                customer,
                 SUBSCRIPTION,
-                entry.subscription_delta,
+                amount,
+                CREDITS,
             );
         }
         if credits_moved || entry.kind == EntryKind::Grant {
             let total = entry.extra_delta + entry.subscription_delta;
-            self.posting(counter, &(-total).to_string(), CREDITS);
+            let amount = number.format(-total).as_bytes();
+            counter_posting(text, declared, &mut counters[counter], amount, CREDITS);
         }
         // Money: billed to the customer against revenue.
         let revenue = match entry.kind {
-            EntryKind::Fee => Some("revenue:fees"),
-            EntryKind::Purchase => Some("revenue:extra_credits"),
+            EntryKind::Fee => Some(FEES),
+            EntryKind::Purchase => Some(EXTRA_SALES),
             _ => None,
         };
         if let Some(revenue) = revenue {
-            let usd = Usd(entry.usd).to_string();
-            self.customer_money(entry.account, &customer, &usd);
-            let minus = if entry.usd.is_zero() {
-                usd
-            } else {
-                negate(entry.usd)
-            };
-            self.posting(revenue.into(), &minus, DOLLARS);
+            push_usd(usd, entry.usd);
+            customer_posting(
+                text,
+                declared,
+                entry.account,
+                customer,
+                RECEIVABLE,
+                usd,
+                DOLLARS,
+            );
+            // Zero stays `0.00` rather than `-0.00`.
+            if !entry.usd.is_zero() {
+                push_usd(usd, -entry.usd);
+            }
+            counter_posting(text, declared, &mut counters[revenue], usd, DOLLARS);
         }
-        if !self.declarations.is_empty() {
-            self.out.write_all(b"\n")?;
-            self.out.write_all(self.declarations.as_bytes())?;
+        // Accounts are declared just before their first use. That is rare
+        // (once per account), so the declarations are slipped in before
+        // the transaction after the fact.
+        if !declared.text.is_empty() {
+            let blank_line = std::iter::once(b'\n');
+            text.splice(
+                start..start,
+                blank_line.chain(declared.text.iter().copied()),
+            );
         }
-        self.out.write_all(self.text.as_bytes())
+        if text.len() >= FLUSH_AT {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
     }
 
     /// Flushes and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(&self.buffer)?;
+        self.buffer.clear();
         self.out.flush()?;
         Ok(self.out)
     }
 
-    fn customer_posting(&mut self, id: AccountId, customer: &str, bucket: u8, delta: i128) {
-        let name = if bucket == EXTRA {
-            "extra"
-        } else {
-            "subscription"
+    /// Adds a counter account; returns its index.
+    fn add_counter(&mut self, name: String, call: Option<String>) -> usize {
+        self.counters.push(Counter {
+            name: name.into(),
+            call: call.map(String::into_boxed_str),
+            declared: false,
+        });
+        self.counters.len() - 1
+    }
+
+    /// The `expired:<plan>` counter.
+    fn expired_account(&mut self, plan: &str) -> usize {
+        if let Some(&counter) = self.expired.get(plan) {
+            return counter;
+        }
+        let mut name = String::from("expired:");
+        escape_into(&mut name, plan);
+        let counter = self.add_counter(name, None);
+        self.expired.insert(plan.into(), counter);
+        counter
+    }
+
+    /// The `usage:<provider>:<operation>` counter.
+    fn usage_account(&mut self, provider: &str, operation: &str) -> usize {
+        let hash = call_hash(provider, operation);
+        let same = |key: &UsageKey| &*key.provider == provider && &*key.operation == operation;
+        if let Some(key) = self.usage.find(hash, same) {
+            return key.counter;
+        }
+        // The description shows `provider operation`: no `:` survives
+        // escaping, so the two are told apart.
+        let mut call = String::new();
+        escape_into(&mut call, provider);
+        call.push(' ');
+        escape_into(&mut call, operation);
+        let name = format!("usage:{}", call.replacen(' ', ":", 1));
+        let counter = self.add_counter(name, Some(call));
+        self.usage.insert_unique(
+            hash,
+            UsageKey {
+                provider: provider.into(),
+                operation: operation.into(),
+                counter,
+            },
+            |key| call_hash(&key.provider, &key.operation),
+        );
+        counter
+    }
+}
+
+/// Appends `  <amount> <commodity>` and ends the posting's line.
+fn push_amount(text: &mut Vec<u8>, amount: &[u8], commodity: &str) {
+    text.extend_from_slice(b"  ");
+    text.extend_from_slice(amount);
+    text.push(b' ');
+    text.extend_from_slice(commodity.as_bytes());
+    text.push(b'\n');
+}
+
+/// Writes `usd` as [`Usd`] displays it (two decimals) into `text`,
+/// cleared first.
+fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
+    text.clear();
+    // Prices and fees are whole cents: their digits by hand, as
+    // `Decimal`'s `Display` (with its `round_dp` and `rescale`) costs more
+    // than the rest of the transaction. Zero (which may be `-0`) and finer
+    // amounts go through `Usd` itself.
+    let mantissa = usd.mantissa();
+    let cents = 2u32
+        .checked_sub(usd.scale())
+        .map(|shift| mantissa.unsigned_abs() * 10u128.pow(shift))
+        // Past 96 bits `rescale` keeps fewer decimals.
+        .filter(|&cents| cents != 0 && cents < 1 << 96);
+    if let Some(cents) = cents {
+        if mantissa < 0 {
+            text.push(b'-');
+        }
+        text.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
+        let fraction = (cents % 100) as u8;
+        text.extend_from_slice(&[b'.', b'0' + fraction / 10, b'0' + fraction % 10]);
+        return;
+    }
+    // Writing to a `Vec` cannot fail.
+    let _ = write!(text, "{}", Usd(usd));
+}
+
+/// The accounts declared so far.
+#[derive(Default)]
+struct Declared {
+    /// Bits of the customer accounts declared, by account index.
+    customers: Vec<u8>,
+    /// The declarations of the current transaction.
+    text: Vec<u8>,
+}
+
+/// Posts `amount` to one account of the customer, declaring it on first
+/// use.
+fn customer_posting(
+    text: &mut Vec<u8>,
+    declared: &mut Declared,
+    id: AccountId,
+    customer: &[u8],
+    bucket: u8,
+    amount: &[u8],
+    commodity: &str,
+) {
+    let name: &[u8] = match bucket {
+        EXTRA => b"extra",
+        SUBSCRIPTION => b"subscription",
+        _ => b"receivable",
+    };
+    let index = id.index();
+    if declared.customers.len() <= index {
+        declared.customers.resize(index + 1, 0);
+    }
+    if declared.customers[index] & bucket == 0 {
+        declared.customers[index] |= bucket;
+        let declarations = &mut declared.text;
+        declarations.extend_from_slice(b"account customers:");
+        declarations.extend_from_slice(customer);
+        declarations.push(b':');
+        declarations.extend_from_slice(name);
+        declarations.push(b'\n');
+    }
+    text.extend_from_slice(b"    customers:");
+    text.extend_from_slice(customer);
+    text.push(b':');
+    text.extend_from_slice(name);
+    push_amount(text, amount, commodity);
+}
+
+/// Posts `amount` to a counter account, declaring it on first use.
+fn counter_posting(
+    text: &mut Vec<u8>,
+    declared: &mut Declared,
+    counter: &mut Counter,
+    amount: &[u8],
+    commodity: &str,
+) {
+    if !counter.declared {
+        counter.declared = true;
+        declared.text.extend_from_slice(b"account ");
+        declared.text.extend_from_slice(counter.name.as_bytes());
+        declared.text.push(b'\n');
+    }
+    text.extend_from_slice(b"    ");
+    text.extend_from_slice(counter.name.as_bytes());
+    push_amount(text, amount, commodity);
+}
+
+/// Writes `t` into `time` as [`format_time`] does, and its date
+/// (`%Y-%m-%d`) into `date`, as `write_time` of `report/ledger.rs` does:
+/// four-digit years without a leap second by hand, anything else through
+/// chrono itself, so the text is always the same.
+fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
+    time.clear();
+    date.clear();
+    let nanos = t.nanosecond();
+    if !(0..=9999).contains(&t.year()) || nanos >= 1_000_000_000 {
+        time.extend_from_slice(format_time(t).as_bytes());
+        date.extend_from_slice(t.format("%Y-%m-%d").to_string().as_bytes());
+        return;
+    }
+    // The ranges checked above keep every part to its width.
+    let mut digits = *b"0000-00-00T00:00:00";
+    for (at, value, width) in [
+        (0, t.year().unsigned_abs(), 4),
+        (5, t.month(), 2),
+        (8, t.day(), 2),
+        (11, t.hour(), 2),
+        (14, t.minute(), 2),
+        (17, t.second(), 2),
+    ] {
+        put_digits(&mut digits[at..at + width], value);
+    }
+    time.extend_from_slice(&digits);
+    date.extend_from_slice(&digits[..10]);
+    // SecondsFormat::AutoSi: no fraction when zero, else 3, 6 or 9 digits.
+    if nanos != 0 {
+        let (value, width) = match nanos {
+            n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+            n if n % 1_000 == 0 => (n / 1_000, 6),
+            n => (n, 9),
         };
-        self.declare_customer(id, customer, bucket, name);
-        let _ = writeln!(
-            self.text,
-            "    customers:{customer}:{name}  {delta} {CREDITS}"
-        );
+        let mut fraction = *b".000000000";
+        put_digits(&mut fraction[1..=width], value);
+        time.extend_from_slice(&fraction[..=width]);
     }
+    time.push(b'Z');
+}
 
-    fn customer_money(&mut self, id: AccountId, customer: &str, usd: &str) {
-        self.declare_customer(id, customer, RECEIVABLE, "receivable");
-        let _ = writeln!(
-            self.text,
-            "    customers:{customer}:receivable  {usd} {DOLLARS}"
-        );
+/// Writes `value` into `digits`, zero-padded to its whole width.
+fn put_digits(digits: &mut [u8], mut value: u32) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
+}
 
-    fn declare_customer(&mut self, id: AccountId, customer: &str, bit: u8, name: &str) {
-        let index = id.index();
-        if self.declared.len() <= index {
-            self.declared.resize(index + 1, 0);
-        }
-        if self.declared[index] & bit == 0 {
-            self.declared[index] |= bit;
-            let _ = writeln!(self.declarations, "account customers:{customer}:{name}");
-        }
-    }
+/// A charged task's call, remembered for refunds.
+struct Charged {
+    key_hash: u64,
+    account: AccountId,
+    task: TaskId,
+    /// The charge's time plus the task window.
+    expiry: Instant,
+    /// Its `usage:` counter.
+    usage: usize,
+}
 
-    fn posting(&mut self, account: Arc<str>, amount: &str, commodity: &str) {
-        let _ = writeln!(self.text, "    {account}  {amount} {commodity}");
-        if !self.declared_names.contains(&account) {
-            let _ = writeln!(self.declarations, "account {account}");
-            self.declared_names.insert(account);
-        }
-    }
+/// The charged tasks inside the task window, as the engine's task memory
+/// (`core/tasks.rs`) keeps them: records in charge order, which is the
+/// order they leave the window in, and a hash index of sequence numbers
+/// by (account, task), so refunds look one up with a single FxHash probe.
+#[derive(Default)]
+struct ChargedTasks {
+    /// Records in charge order.
+    charges: VecDeque<Charged>,
+    /// Sequence number of `charges[0]`.
+    first: u64,
+    /// Sequence number of each key's latest record.
+    index: HashTable<u64>,
+}
 
-    fn usage_account(&mut self, provider: &str, operation: &str) -> Arc<str> {
-        if let Some(name) = self.usage.get(provider).and_then(|ops| ops.get(operation)) {
-            return name.clone();
-        }
-        let mut name = String::from("usage:");
-        escape_into(&mut name, provider);
-        name.push(':');
-        escape_into(&mut name, operation);
-        let name: Arc<str> = name.into();
-        self.usage
-            .entry(provider.into())
-            .or_default()
-            .insert(operation.into(), name.clone());
-        name
-    }
+fn task_hash(account: AccountId, task: &str) -> u64 {
+    FxBuildHasher.hash_one((account, task))
+}
 
-    /// Remembers the call of a charged task for the task window.
-    fn remember(&mut self, id: AccountId, task: &str, at: Instant, usage: Arc<str>) {
-        let Some(expiry) = at.checked_add_signed(self.task_window) else {
+/// The record with sequence number `seq`, if still held.
+fn held(charges: &VecDeque<Charged>, first: u64, seq: u64) -> Option<&Charged> {
+    let at = usize::try_from(seq.checked_sub(first)?).ok()?;
+    charges.get(at)
+}
+
+impl ChargedTasks {
+    /// Remembers the call of `task`, charged at `at`, for `window`.
+    fn remember(
+        &mut self,
+        account: AccountId,
+        task: &TaskId,
+        at: Instant,
+        window: TimeDelta,
+        usage: usize,
+    ) {
+        let Some(expiry) = at.checked_add_signed(window) else {
             return;
         };
         if expiry <= at {
             return;
         }
-        let task: Arc<str> = task.into();
-        self.calls.insert(
-            (id, task.clone()),
-            ChargedCall {
-                charged_at: at,
-                usage,
-            },
+        let key_hash = task_hash(account, task.as_str());
+        let ChargedTasks {
+            charges,
+            first,
+            index,
+        } = self;
+        let (first, seq) = (*first, *first + charges.len() as u64);
+        let entry = index.entry(
+            key_hash,
+            |&s| held(charges, first, s).is_some_and(|c| c.account == account && c.task == *task),
+            |&s| held(charges, first, s).map_or(0, |c| c.key_hash),
         );
-        self.expiries.push_back((expiry, id, task));
+        match entry {
+            Entry::Occupied(mut slot) => *slot.get_mut() = seq,
+            Entry::Vacant(slot) => {
+                slot.insert(seq);
+            }
+        }
+        charges.push_back(Charged {
+            key_hash,
+            account,
+            task: task.clone(),
+            expiry,
+            usage,
+        });
     }
 
-    /// Forgets the tasks whose window has ended at `now`, as the engine does.
+    /// The `usage:` counter of the latest remembered charge of `task`.
+    fn usage_of(&self, account: AccountId, task: &str) -> Option<usize> {
+        let seq = self.index.find(task_hash(account, task), |&s| {
+            held(&self.charges, self.first, s)
+                .is_some_and(|c| c.account == account && c.task == task)
+        })?;
+        held(&self.charges, self.first, *seq).map(|c| c.usage)
+    }
+
+    /// Forgets the tasks whose window has ended at `now`. A record leaving
+    /// takes its key out of the index when the key's latest charge ends
+    /// at the same instant: a later charge of the key keeps it.
     fn forget_until(&mut self, now: Instant) {
-        while let Some((expiry, id, task)) = self.expiries.front() {
-            if *expiry > now {
+        while let Some(front) = self.charges.front() {
+            if front.expiry > now {
                 break;
             }
-            let key = (*id, task.clone());
-            let window = self.task_window;
-            let forgotten = self
-                .calls
-                .get(&key)
-                .is_some_and(|call| call.charged_at.checked_add_signed(window) == Some(*expiry));
-            if forgotten {
-                self.calls.remove(&key);
+            let (charges, first) = (&self.charges, self.first);
+            let latest = self.index.find_entry(front.key_hash, |&s| {
+                held(charges, first, s)
+                    .is_some_and(|c| c.account == front.account && c.task == front.task)
+            });
+            if let Ok(latest) = latest {
+                if held(charges, first, *latest.get()).is_some_and(|c| c.expiry == front.expiry) {
+                    latest.remove();
+                }
             }
-            self.expiries.pop_front();
+            self.charges.pop_front();
+            self.first += 1;
         }
     }
 }
@@ -419,11 +777,6 @@ impl<W: Write> crate::replay::EntrySink for JournalWriter<W> {
     ) -> io::Result<()> {
         self.write(entry, account, event)
     }
-}
-
-/// `-x` with two decimals.
-fn negate(usd: Decimal) -> String {
-    Usd(-usd).to_string()
 }
 
 fn invalid(message: String) -> io::Error {
@@ -551,5 +904,140 @@ account usage:suno:create
     usage:suno:create  -10 CR
 ";
         assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn push_escaped_matches_escape() {
+        for id in [
+            "", "acct-42", "al ice:1", "é;@", "%", "a b", " lead", "trail ", "ü-x",
+        ] {
+            let mut bytes = Vec::new();
+            push_escaped(&mut bytes, id);
+            assert_eq!(bytes, escape(id).into_bytes(), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn write_time_matches_chrono() {
+        let (mut time, mut date) = (Vec::new(), Vec::new());
+        let mut check = |t: Instant| {
+            write_time(&mut time, &mut date, t);
+            assert_eq!(time, format_time(t).into_bytes());
+            assert_eq!(date, t.format("%Y-%m-%d").to_string().into_bytes());
+        };
+        for input in [
+            "2025-07-01T09:30:00Z",
+            "2025-07-01T09:30:00.5Z",
+            "2025-07-01T09:30:00.000123Z",
+            "2025-07-01T09:30:00.000000007+02:00",
+            "2025-07-01T00:30:00+02:00",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2016-12-31T23:59:60Z",
+        ] {
+            check(parse_time(input).unwrap());
+        }
+        let far = crate::core::time::add_months(parse_time("9999-12-31T00:00:00Z").unwrap(), 1);
+        if let Some(far) = far {
+            check(far);
+        }
+        check(parse_time("9999-12-31T23:00:00Z").unwrap() + TimeDelta::hours(2));
+    }
+
+    /// An entry of account 0 moving nothing, at `time`.
+    fn bare_entry(kind: EntryKind, time: &str, task: &str) -> LedgerEntry {
+        let at = parse_time(time).unwrap();
+        LedgerEntry {
+            time: at,
+            account: AccountId(0),
+            kind,
+            cycle: crate::core::Cycle { start: at, end: at },
+            plan: None,
+            task: Some(task.into()),
+            extra_delta: 0,
+            subscription_delta: 0,
+            usd: Decimal::ZERO,
+            extra_balance: 0,
+            subscription_balance: 0,
+        }
+    }
+
+    /// The engine refuses a task charged again inside the window, but the
+    /// writer's own API takes any entries: a charge again keeps the call
+    /// remembered until the window of its latest charge ends, as before.
+    #[test]
+    fn a_task_charged_again_is_remembered_from_its_latest_charge() {
+        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
+        let call = |operation| Event {
+            time: parse_time("2025-07-01T00:00:00Z").unwrap(),
+            account: "a",
+            action: Action::Call {
+                provider: "suno",
+                operation,
+                task: Some("t"),
+            },
+        };
+        let charge = |time| bare_entry(EntryKind::Charge, time, "t");
+        let refund = |time| bare_entry(EntryKind::Refund, time, "t");
+        journal
+            .write(&charge("2025-07-01T00:00:00Z"), "a", Some(&call("create")))
+            .unwrap();
+        journal
+            .write(&charge("2025-07-01T12:00:00Z"), "a", Some(&call("extend")))
+            .unwrap();
+        // 25 hours after the first charge, 13 after the second.
+        journal
+            .write(&refund("2025-07-02T01:00:00Z"), "a", None)
+            .unwrap();
+        // The second charge's window has ended.
+        assert!(journal
+            .write(&refund("2025-07-02T12:00:00Z"), "a", None)
+            .is_err());
+        let text = String::from_utf8(journal.finish().unwrap()).unwrap();
+        assert!(
+            text.ends_with("2025-07-02 refund a suno extend\n    ; time: 2025-07-02T01:00:00Z\n    ; customer: a\n    ; task: t\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn refunds_of_unknown_tasks_and_charges_without_calls_are_refused() {
+        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
+        let entry = |kind, task| bare_entry(kind, "2025-07-01T00:00:00Z", task);
+        let refund = journal.write(&entry(EntryKind::Refund, "t"), "a b", None);
+        assert_eq!(
+            refund.unwrap_err().to_string(),
+            "refund entry of a b at 2025-07-01T00:00:00Z: the journal saw no charge of its task"
+        );
+        let charge = journal.write(&entry(EntryKind::Charge, "t"), "a b", None);
+        assert_eq!(
+            charge.unwrap_err().to_string(),
+            "charge entry of a b at 2025-07-01T00:00:00Z without its call"
+        );
+        let preamble_only = journal.finish().unwrap();
+        assert_eq!(preamble_only, PREAMBLE.as_bytes());
+    }
+
+    #[test]
+    fn push_usd_matches_usd() {
+        let mut text = Vec::new();
+        let mut amounts = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for scale in 0..=4 {
+            for mantissa in [1, 5, 8, 10, 99, 100, 105, 800, 12345, 1_000_000_007] {
+                amounts.push(Decimal::new(mantissa, scale));
+                amounts.push(Decimal::new(-mantissa, scale));
+            }
+        }
+        // Around the 96 bits of a rescaled mantissa.
+        for mantissa in [(1 << 96) / 100 - 1, (1 << 96) / 100, (1 << 96) / 100 + 1] {
+            amounts.push(Decimal::from_i128_with_scale(mantissa, 0));
+            amounts.push(Decimal::from_i128_with_scale(mantissa * 10 + 9, 1));
+        }
+        amounts.push(Decimal::new(0, 2));
+        amounts.push(Decimal::new(-0, 3));
+        for usd in amounts {
+            push_usd(&mut text, usd);
+            assert_eq!(text, Usd(usd).to_string().into_bytes(), "{usd:?}");
+        }
     }
 }
