@@ -78,10 +78,11 @@
 //! provider and operation of each charged task for the task window, as the
 //! engine does, so its memory grows with tasks inside the window.
 
+use super::time_text;
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry, TaskId};
-use chrono::{Datelike, TimeDelta, Timelike};
+use chrono::TimeDelta;
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 use rust_decimal::Decimal;
@@ -609,51 +610,13 @@ fn counter_posting(
 }
 
 /// Writes `t` into `time` as [`format_time`] does, and its date
-/// (`%Y-%m-%d`) into `date`, as `write_time` of `report/ledger.rs` does:
-/// four-digit years without a leap second by hand, anything else through
-/// chrono itself, so the text is always the same.
+/// (`%Y-%m-%d`) into `date`.
 fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
-    time.clear();
     date.clear();
-    let nanos = t.nanosecond();
-    if !(0..=9999).contains(&t.year()) || nanos >= 1_000_000_000 {
-        time.extend_from_slice(format_time(t).as_bytes());
+    if time_text::write_time(time, t) {
+        date.extend_from_slice(time.get(..10).unwrap_or_default());
+    } else {
         date.extend_from_slice(t.format("%Y-%m-%d").to_string().as_bytes());
-        return;
-    }
-    // The ranges checked above keep every part to its width.
-    let mut digits = *b"0000-00-00T00:00:00";
-    for (at, value, width) in [
-        (0, t.year().unsigned_abs(), 4),
-        (5, t.month(), 2),
-        (8, t.day(), 2),
-        (11, t.hour(), 2),
-        (14, t.minute(), 2),
-        (17, t.second(), 2),
-    ] {
-        put_digits(&mut digits[at..at + width], value);
-    }
-    time.extend_from_slice(&digits);
-    date.extend_from_slice(&digits[..10]);
-    // SecondsFormat::AutoSi: no fraction when zero, else 3, 6 or 9 digits.
-    if nanos != 0 {
-        let (value, width) = match nanos {
-            n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
-            n if n % 1_000 == 0 => (n / 1_000, 6),
-            n => (n, 9),
-        };
-        let mut fraction = *b".000000000";
-        put_digits(&mut fraction[1..=width], value);
-        time.extend_from_slice(&fraction[..=width]);
-    }
-    time.push(b'Z');
-}
-
-/// Writes `value` into `digits`, zero-padded to its whole width.
-fn put_digits(digits: &mut [u8], mut value: u32) {
-    for digit in digits.iter_mut().rev() {
-        *digit = b'0' + (value % 10) as u8;
-        value /= 10;
     }
 }
 

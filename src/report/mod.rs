@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod rejections;
 pub mod statements;
 pub mod summary;
+mod time_text;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};

@@ -1,0 +1,88 @@
+//! Times written into reused report buffers, byte for byte as
+//! [`format_time`] writes them but without its allocation: the ledger and
+//! the journal write one per entry, where `format_time` (or `write!` with
+//! widths) would cost more than the rest of the row.
+
+use crate::core::time::{format_time, Instant};
+use chrono::{Datelike, Timelike};
+
+/// Replaces the contents of `text` with `t` as [`format_time`] writes it.
+/// Four-digit years without a leap second are written digit by digit;
+/// anything else goes through `format_time` itself, so the text is always
+/// the same. Returns whether the fast path was taken: then `text[..10]`
+/// is the date (`%Y-%m-%d`).
+pub(crate) fn write_time(text: &mut Vec<u8>, t: Instant) -> bool {
+    text.clear();
+    let nanos = t.nanosecond();
+    if !(0..=9999).contains(&t.year()) || nanos >= 1_000_000_000 {
+        text.extend_from_slice(format_time(t).as_bytes());
+        return false;
+    }
+    // The ranges checked above keep every part to its width.
+    let mut digits = *b"0000-00-00T00:00:00";
+    for (at, value, width) in [
+        (0, t.year().unsigned_abs(), 4),
+        (5, t.month(), 2),
+        (8, t.day(), 2),
+        (11, t.hour(), 2),
+        (14, t.minute(), 2),
+        (17, t.second(), 2),
+    ] {
+        put_digits(&mut digits[at..at + width], value);
+    }
+    text.extend_from_slice(&digits);
+    // SecondsFormat::AutoSi: no fraction when zero, else 3, 6 or 9 digits.
+    if nanos != 0 {
+        let (value, width) = match nanos {
+            n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+            n if n % 1_000 == 0 => (n / 1_000, 6),
+            n => (n, 9),
+        };
+        let mut fraction = *b".000000000";
+        put_digits(&mut fraction[1..=width], value);
+        text.extend_from_slice(&fraction[..=width]);
+    }
+    text.push(b'Z');
+    true
+}
+
+/// Writes `value` into `digits`, zero-padded to its whole width.
+fn put_digits(digits: &mut [u8], mut value: u32) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::time::parse_time;
+
+    #[test]
+    fn matches_format_time() {
+        let mut text = Vec::new();
+        for input in [
+            "2025-07-01T09:30:00Z",
+            "2025-07-01T09:30:00.5Z",
+            "2025-07-01T09:30:00.000123Z",
+            "2025-07-01T09:30:00.000000007+02:00",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2016-12-31T23:59:60Z",
+        ] {
+            let t = parse_time(input).unwrap();
+            let fast = write_time(&mut text, t);
+            assert_eq!(text, format_time(t).as_bytes(), "{input}");
+            if fast {
+                assert_eq!(text[..10], *t.format("%Y-%m-%d").to_string().as_bytes());
+            }
+        }
+        // Past RFC 3339's range (only through the library): chrono's text.
+        let far = crate::core::time::add_months(parse_time("9999-12-31T00:00:00Z").unwrap(), 1);
+        if let Some(far) = far {
+            assert!(!write_time(&mut text, far));
+            assert_eq!(text, format_time(far).as_bytes());
+        }
+    }
+}
