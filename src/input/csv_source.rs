@@ -69,11 +69,14 @@ impl<R: Read> Read for LineBreaks<R> {
         }
         let n = self.inner.read(buf)?;
         let base = breaks.read;
-        for (i, byte) in buf[..n].iter().enumerate() {
-            if *byte == b'\n' || *byte == b'\r' {
-                let offset = (base + i as u64) << 1;
-                breaks.pending.push_back(offset | u64::from(*byte == b'\n'));
-            }
+        let read = buf.get(..n).unwrap_or_default();
+        // memchr looks at many bytes per step; this scan saw every byte of
+        // the input one at a time.
+        for i in memchr::memchr2_iter(b'\n', b'\r', read) {
+            let offset = (base + i as u64) << 1;
+            breaks
+                .pending
+                .push_back(offset | u64::from(read.get(i) == Some(&b'\n')));
         }
         breaks.read += n as u64;
         Ok(n)
