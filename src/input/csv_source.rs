@@ -69,11 +69,14 @@ impl<R: Read> Read for LineBreaks<R> {
         }
         let n = self.inner.read(buf)?;
         let base = breaks.read;
-        for (i, byte) in buf[..n].iter().enumerate() {
-            if *byte == b'\n' || *byte == b'\r' {
-                let offset = (base + i as u64) << 1;
-                breaks.pending.push_back(offset | u64::from(*byte == b'\n'));
-            }
+        let read = buf.get(..n).unwrap_or_default();
+        // memchr looks at many bytes per step; this scan saw every byte of
+        // the input one at a time.
+        for i in memchr::memchr2_iter(b'\n', b'\r', read) {
+            let offset = (base + i as u64) << 1;
+            breaks
+                .pending
+                .push_back(offset | u64::from(read.get(i) == Some(&b'\n')));
         }
         breaks.read += n as u64;
         Ok(n)
@@ -200,6 +203,21 @@ impl<R: Read> CsvSource<R> {
         }
     }
 
+    /// [`CsvSource::next_row`] into a [`TextRecord`].
+    pub fn next_text_row(&mut self, row: &mut TextRecord) -> Result<Option<u64>, LineError> {
+        let mut bytes = match std::mem::replace(&mut row.0, Record::Moved) {
+            Record::Text(text) => text.into_byte_record(),
+            Record::Bytes(bytes) => bytes,
+            Record::Moved => csv::ByteRecord::new(),
+        };
+        let line = self.next_row(&mut bytes);
+        row.0 = match csv::StringRecord::from_byte_record(bytes) {
+            Ok(text) => Record::Text(text),
+            Err(not_text) => Record::Bytes(not_text.into_byte_record()),
+        };
+        line
+    }
+
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.reader.position().byte()
@@ -238,6 +256,60 @@ fn csv_error_detail(error: &csv::Error) -> String {
         csv::ErrorKind::Io(e) if e.kind() == io::ErrorKind::InvalidData => e.to_string(),
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
         _ => error.to_string(),
+    }
+}
+
+/// A data row, checked for UTF-8 once as a whole when it is read rather
+/// than field by field each time a field is used: that checking was a fair
+/// share of reading a row. Moving between the csv crate's byte and text
+/// records copies nothing.
+#[derive(Debug)]
+pub struct TextRecord(Record);
+
+#[derive(Debug)]
+enum Record {
+    /// Every field is UTF-8.
+    Text(csv::StringRecord),
+    /// Some field is not: fields are checked one by one as they are used,
+    /// as [`field`] does, so that the error names the first such field
+    /// used and fields never used do not matter.
+    Bytes(csv::ByteRecord),
+    /// Only while a row is being read, in [`CsvSource::next_text_row`].
+    Moved,
+}
+
+impl Default for TextRecord {
+    fn default() -> Self {
+        TextRecord(Record::Bytes(csv::ByteRecord::new()))
+    }
+}
+
+impl TextRecord {
+    /// One field as trimmed text, as [`field`] gives it.
+    pub fn field(&self, column: Option<usize>) -> Result<&str, usize> {
+        match &self.0 {
+            Record::Text(text) => Ok(column.and_then(|c| text.get(c)).map_or("", str::trim_ascii)),
+            Record::Bytes(bytes) => field(bytes, column),
+            Record::Moved => Ok(""),
+        }
+    }
+
+    /// One field as trimmed bytes, as [`raw_field`] gives it.
+    pub fn raw_field(&self, column: Option<usize>) -> &[u8] {
+        match &self.0 {
+            Record::Text(text) => raw_field(text.as_byte_record(), column),
+            Record::Bytes(bytes) => raw_field(bytes, column),
+            Record::Moved => &[],
+        }
+    }
+
+    /// [`check_field_count`] of the row.
+    pub fn check_field_count(&self, expected: usize) -> Result<(), String> {
+        match &self.0 {
+            Record::Text(text) => check_field_count(text.as_byte_record(), expected),
+            Record::Bytes(bytes) => check_field_count(bytes, expected),
+            Record::Moved => check_shape(0, 0, expected),
+        }
     }
 }
 
@@ -280,16 +352,18 @@ pub fn parse_whole(column: &str, text: &str, unit: &str) -> Result<u64, String> 
 /// [`MAX_ROW_BYTES`] long (a runaway quote or a binary file makes one
 /// giant row).
 pub fn check_field_count(record: &csv::ByteRecord, expected: usize) -> Result<(), String> {
-    if record.as_slice().len() > MAX_ROW_BYTES {
+    check_shape(record.as_slice().len(), record.len(), expected)
+}
+
+/// [`check_field_count`] of a row of `bytes` bytes and `fields` fields.
+fn check_shape(bytes: usize, fields: usize, expected: usize) -> Result<(), String> {
+    if bytes > MAX_ROW_BYTES {
         return Err(format!("row is longer than {MAX_ROW_BYTES} bytes"));
     }
-    if record.len() == expected {
+    if fields == expected {
         Ok(())
     } else {
-        Err(format!(
-            "expected {expected} fields, found {}",
-            record.len()
-        ))
+        Err(format!("expected {expected} fields, found {fields}"))
     }
 }
 
@@ -297,4 +371,49 @@ pub fn check_field_count(record: &csv::ByteRecord, expected: usize) -> Result<()
 pub fn not_utf8(source_header: &[String], column: usize) -> String {
     let name = source_header.get(column).map_or("?", String::as_str);
     format!("field {name} is not valid UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The data rows of `csv` (after its header) as text records.
+    fn rows(csv: &[u8]) -> Vec<TextRecord> {
+        let mut source = CsvSource::open("t.csv", csv).unwrap();
+        let mut rows = Vec::new();
+        let mut row = TextRecord::default();
+        while source.next_text_row(&mut row).unwrap().is_some() {
+            rows.push(std::mem::take(&mut row));
+        }
+        rows
+    }
+
+    #[test]
+    fn text_records_give_what_byte_records_give() {
+        let csv: &[u8] = b"a,b,c\n x ,\xC3\xA9t\xC3\xA9,\n\xC3,\xA9,ok\n1,\xFF,3\n";
+        let mut source = CsvSource::open("t.csv", csv).unwrap();
+        let mut bytes = csv::ByteRecord::new();
+        let texts = rows(csv);
+        assert_eq!(texts.len(), 3);
+        for text in &texts {
+            source.next_row(&mut bytes).unwrap();
+            for column in [None, Some(0), Some(1), Some(2), Some(3)] {
+                assert_eq!(text.field(column), field(&bytes, column));
+                assert_eq!(text.raw_field(column), raw_field(&bytes, column));
+            }
+            for expected in [2, 3] {
+                assert_eq!(
+                    text.check_field_count(expected),
+                    check_field_count(&bytes, expected)
+                );
+            }
+        }
+        // A character split over two fields is valid UTF-8 as a whole row,
+        // yet neither field is.
+        assert_eq!(texts[1].field(Some(0)), Err(0));
+        assert_eq!(texts[1].field(Some(1)), Err(1));
+        // A field that is not UTF-8 matters only when it is used.
+        assert_eq!(texts[2].field(Some(0)), Ok("1"));
+        assert_eq!(texts[2].field(Some(1)), Err(1));
+    }
 }

@@ -5,7 +5,7 @@
 //! in-order row before it in its file.
 
 use super::batch::{BadRow, Batch};
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole, raw_field, CsvSource};
+use super::csv_source::{not_utf8, parse_whole, CsvSource, TextRecord};
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
 use crate::core::{Action, Event, Reason, RuleBook};
@@ -89,7 +89,7 @@ pub(crate) enum ActionKind {
 pub struct EventFile<R> {
     source: CsvSource<R>,
     columns: [Option<usize>; 8],
-    record: csv::ByteRecord,
+    record: TextRecord,
     latest_good: Option<(Instant, u64)>,
     row: Option<Row>,
     /// The current row as parsed, when it is well formed.
@@ -106,7 +106,7 @@ impl<R: Read> EventFile<R> {
         Ok(EventFile {
             source,
             columns,
-            record: csv::ByteRecord::new(),
+            record: TextRecord::default(),
             latest_good: None,
             row: None,
             parsed: None,
@@ -131,7 +131,7 @@ impl<R: Read> EventFile<R> {
     /// Moves to the next row and classifies it; `Ok(false)` at the end.
     pub fn advance(&mut self, rules: &RuleBook) -> Result<bool, LineError> {
         self.parsed = None;
-        let Some(line) = self.source.next_row(&mut self.record)? else {
+        let Some(line) = self.source.next_text_row(&mut self.record)? else {
             self.row = None;
             return Ok(false);
         };
@@ -183,7 +183,11 @@ impl<R: Read> EventFile<R> {
     /// from the record again (the checks they passed hold still).
     fn rebuild(&self, parsed: Parsed) -> Result<Event<'_>, String> {
         let header = &self.source.header;
-        let text = |i: usize| field(&self.record, self.columns[i]).map_err(|c| not_utf8(header, c));
+        let text = |i: usize| {
+            self.record
+                .field(self.columns[i])
+                .map_err(|c| not_utf8(header, c))
+        };
         let action = match parsed.action {
             ActionKind::Subscribe => Action::Subscribe { plan: text(PLAN)? },
             ActionKind::Cancel => Action::Cancel,
@@ -218,7 +222,7 @@ impl<R: Read> EventFile<R> {
         match (&row.class, self.parsed) {
             (RowClass::Good { .. }, Some(parsed)) => {
                 // The checks of `advance` passed: every field is UTF-8.
-                let text = |i: usize| field(&self.record, self.columns[i]).unwrap_or("");
+                let text = |i: usize| self.record.field(self.columns[i]).unwrap_or("");
                 let fields = match parsed.action {
                     ActionKind::Subscribe | ActionKind::ChangePlan => [text(PLAN), "", ""],
                     ActionKind::Cancel | ActionKind::Purchase { .. } => ["", "", ""],
@@ -254,7 +258,7 @@ impl<R: Read> EventFile<R> {
     /// account and event name, as written to `rejections.csv`.
     pub fn describe(&self) -> (String, Cow<'_, str>, Cow<'_, str>) {
         let text =
-            |column: usize| String::from_utf8_lossy(raw_field(&self.record, self.columns[column]));
+            |column: usize| String::from_utf8_lossy(self.record.raw_field(self.columns[column]));
         let time_text = text(TIME);
         let time = parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time);
         (time, text(ACCOUNT), text(EVENT))
@@ -278,11 +282,11 @@ impl ActionKind {
 fn parse_event<'r>(
     header: &[String],
     columns: &[Option<usize>; 8],
-    record: &'r csv::ByteRecord,
+    record: &'r TextRecord,
     rules: &RuleBook,
 ) -> Result<Event<'r>, String> {
-    check_field_count(record, header.len())?;
-    let text = |i: usize| field(record, columns[i]).map_err(|c| not_utf8(header, c));
+    record.check_field_count(header.len())?;
+    let text = |i: usize| record.field(columns[i]).map_err(|c| not_utf8(header, c));
     let time_text = text(TIME)?;
     if time_text.is_empty() {
         return Err("missing field time".into());

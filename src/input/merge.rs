@@ -53,7 +53,16 @@ impl<R: Read> Merge<R> {
             let file = &mut self.files[index];
             if file.advance(rules)? {
                 if let Some(row) = file.row() {
-                    self.ready.push(Reverse((row.merge_time, index)));
+                    let next = Reverse((row.merge_time, index));
+                    // When the file just advanced still comes first (always,
+                    // with one file), the heap would hand it straight back:
+                    // the push and pop are skipped. Keys are unique (the
+                    // index is), so the order is the same.
+                    if self.ready.peek().is_none_or(|first| next > *first) {
+                        self.last = Some(index);
+                        return Ok(Some(index));
+                    }
+                    self.ready.push(next);
                 }
             }
         }
