@@ -25,7 +25,6 @@
 //! ```
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
-use std::cell::Cell;
 
 /// An instant, always in UTC.
 pub type Instant = DateTime<Utc>;
@@ -129,30 +128,14 @@ fn parse_canonical(text: &str) -> Option<Instant> {
     if hour >= 24 || minute >= 60 || second >= 60 {
         return None;
     }
-    let (month, day) = (two_digits(mo0, mo1)?, two_digits(d0, d1)?);
-    // Rows come in time order, so most share the date of the row before:
-    // the date of the latest call is kept, as building one was a good part
-    // of this function. A date that does not exist is never kept.
-    let key = (year * 100 + month) * 100 + day;
-    let date = match LATEST_DATE.get() {
-        (latest, date) if latest == key => date,
-        _ => {
-            // Checks the month and the day in that month, leap years
-            // included.
-            let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
-            LATEST_DATE.set((key, date));
-            date
-        }
-    };
+    // Checks the month and the day in that month, leap years included.
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        two_digits(mo0, mo1)?,
+        two_digits(d0, d1)?,
+    )?;
     let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
     Some(NaiveDateTime::new(date, time).and_utc())
-}
-
-thread_local! {
-    /// The date of the latest time [`parse_canonical`] read on this thread,
-    /// by `(year * 100 + month) * 100 + day`; it starts with a key no date
-    /// has.
-    static LATEST_DATE: Cell<(u32, NaiveDate)> = const { Cell::new((u32::MAX, NaiveDate::MIN)) };
 }
 
 /// The value of an ASCII digit.
@@ -310,21 +293,6 @@ mod tests {
             format_time(t("0000-01-01T00:00:00.1Z")),
             "0000-01-01T00:00:00.100Z"
         );
-    }
-
-    #[test]
-    fn fast_path_reuses_only_the_same_date() {
-        for text in [
-            "2024-02-29T01:00:00Z",
-            "2024-02-29T23:59:59.5Z",
-            "2023-02-29T00:00:00Z",
-            "2024-02-29T00:00:00Z",
-            "2024-03-01T00:00:00Z",
-            "2025-02-29T00:00:00Z",
-            "2025-03-01T00:00:00Z",
-        ] {
-            assert_eq!(parse_canonical(text), parse_general(text).ok(), "{text}");
-        }
     }
 
     #[test]
