@@ -257,8 +257,15 @@ impl Engine {
     /// means nothing; pass it to `std::hint::black_box`.
     pub fn warm(&self, id: AccountId) -> u64 {
         self.accounts.get(id.index()).map_or(0, |a| {
-            let cycle = a.subscription.as_ref().map_or(0, |s| s.cycle_index);
-            (a.name.len() as u64) ^ a.extra_credits ^ u64::from(cycle)
+            // Every field a call reads, so that every cache line the
+            // account spans is loaded (the compiler chooses the layout).
+            let subscription = a.subscription.as_ref().map_or(0, |s| {
+                u64::from(s.cycle_index)
+                    ^ u64::from(s.cycle.start.timestamp_subsec_nanos())
+                    ^ u64::from(s.cycle.end.timestamp_subsec_nanos())
+                    ^ u64::from(s.cancelling)
+            });
+            (a.name.len() as u64) ^ a.extra_credits ^ a.subscription_credits ^ subscription
         })
     }
 
