@@ -29,10 +29,14 @@ use std::hash::BuildHasher;
 pub(crate) struct TaskMemory {
     /// Charges in charge order.
     charges: VecDeque<TaskCharge>,
-    /// Sequence number of `charges[0]`.
-    first: u64,
-    /// Sequence numbers of the remembered charges, hashed by key.
-    index: HashTable<u64>,
+    /// Sequence number of `charges[0]`, modulo 2^32.
+    first: u32,
+    /// Sequence numbers (modulo 2^32) of the remembered charges, hashed by
+    /// key. Four-byte slots keep the table small enough to stay in a
+    /// core's cache for longer; a number names the charge at
+    /// `seq - first` (wrapping), which is unambiguous while fewer than
+    /// 2^32 charges are held (hundreds of gigabytes of them).
+    index: HashTable<u32>,
 }
 
 /// The hash of a key, computed once per event and kept in its charge.
@@ -41,17 +45,16 @@ pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
 }
 
 /// The charge with sequence number `seq`, if still held.
-fn held(charges: &VecDeque<TaskCharge>, first: u64, seq: u64) -> Option<&TaskCharge> {
-    let at = usize::try_from(seq.checked_sub(first)?).ok()?;
-    charges.get(at)
+fn held(charges: &VecDeque<TaskCharge>, first: u32, seq: u32) -> Option<&TaskCharge> {
+    charges.get(seq.wrapping_sub(first) as usize)
 }
 
 /// One key looked up once, to read its latest charge and then maybe
 /// remember a new one, without probing the index a second time.
 pub(crate) struct TaskSlot<'a> {
-    entry: Entry<'a, u64>,
+    entry: Entry<'a, u32>,
     charges: &'a mut VecDeque<TaskCharge>,
-    first: u64,
+    first: u32,
 }
 
 impl TaskSlot<'_> {
@@ -67,7 +70,12 @@ impl TaskSlot<'_> {
     /// one then only waits for its turn to leave the window). `charge`
     /// must carry the key and hash the slot was looked up with.
     pub fn remember(self, charge: TaskCharge) {
-        let seq = self.first + self.charges.len() as u64;
+        // Wraps as `first` does (see `TaskMemory::index`).
+        debug_assert!(
+            self.charges.len() < u32::MAX as usize,
+            "numbers would alias"
+        );
+        let seq = self.first.wrapping_add(self.charges.len() as u32);
         match self.entry {
             Entry::Occupied(mut slot) => *slot.get_mut() = seq,
             Entry::Vacant(slot) => {
@@ -79,7 +87,7 @@ impl TaskSlot<'_> {
 }
 
 impl TaskMemory {
-    fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u64> {
+    fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
         self.index
             .find(hash, |&seq| {
                 held(&self.charges, self.first, seq)
@@ -98,8 +106,7 @@ impl TaskMemory {
     /// The same, to mark it refunded.
     pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut TaskCharge> {
         let seq = self.find(key_hash(account, task), account, task)?;
-        let at = usize::try_from(seq.checked_sub(self.first)?).ok()?;
-        self.charges.get_mut(at)
+        self.charges.get_mut(seq.wrapping_sub(self.first) as usize)
     }
 
     /// The slot of a key whose hash is `hash` (from [`key_hash`]).
@@ -140,7 +147,7 @@ impl TaskMemory {
                 entry.remove();
             }
             self.charges.pop_front();
-            self.first += 1;
+            self.first = self.first.wrapping_add(1);
         }
     }
 }
@@ -206,5 +213,34 @@ mod tests {
         forget_until(&mut memory, "2025-07-01T01:40:00Z", hour);
         assert!(memory.get(AccountId(0), "t").is_none());
         assert!(memory.charges.is_empty() && memory.index.is_empty());
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around() {
+        let hour = TimeDelta::hours(1);
+        let mut memory = TaskMemory {
+            first: u32::MAX - 1,
+            ..TaskMemory::default()
+        };
+        for (i, at) in ["00:00", "00:10", "00:20", "00:30"].iter().enumerate() {
+            let at = format!("2025-07-01T{at}:00Z");
+            remember(&mut memory, charge(0, &format!("t{i}"), &at));
+        }
+        for i in 0..4 {
+            let task = format!("t{i}");
+            assert_eq!(
+                memory.get(AccountId(0), &task).map(|c| &*c.task),
+                Some(&*task)
+            );
+        }
+        forget_until(&mut memory, "2025-07-01T01:15:00Z", hour);
+        assert_eq!(
+            memory.first, 0,
+            "two forgotten: u32::MAX - 1 wrapped past u32::MAX"
+        );
+        assert!(memory.get(AccountId(0), "t1").is_none());
+        assert!(memory.get(AccountId(0), "t2").is_some());
+        remember(&mut memory, charge(0, "t1", "2025-07-01T01:20:00Z"));
+        assert!(memory.get(AccountId(0), "t1").is_some());
     }
 }
