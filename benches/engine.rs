@@ -23,6 +23,21 @@ struct Charge {
     task: String,
 }
 
+impl Charge {
+    /// The call, a Suno generation that costs 10 credits.
+    fn event(&self) -> Event<'_> {
+        Event {
+            time: self.time,
+            account: &self.account,
+            action: Action::Call {
+                provider: "suno",
+                operation: "create",
+                task: Some(&self.task),
+            },
+        }
+    }
+}
+
 fn names() -> Vec<String> {
     (0..ACCOUNTS).map(|i| format!("acct-{i:06}")).collect()
 }
@@ -75,16 +90,7 @@ fn bench_charge(c: &mut Criterion) {
             || engine.clone(),
             |engine| {
                 for charge in &measured {
-                    let event = Event {
-                        time: charge.time,
-                        account: &charge.account,
-                        action: Action::Call {
-                            provider: "suno",
-                            operation: "create",
-                            task: Some(&charge.task),
-                        },
-                    };
-                    black_box(engine.apply(&event).expect("applies"));
+                    black_box(engine.apply(&charge.event()).expect("applies"));
                 }
             },
             BatchSize::LargeInput,
@@ -102,16 +108,8 @@ fn bench_charge(c: &mut Criterion) {
             || engine.clone(),
             |engine| {
                 for (charge, &id) in measured.iter().zip(&ids) {
-                    let event = Event {
-                        time: charge.time,
-                        account: &charge.account,
-                        action: Action::Call {
-                            provider: "suno",
-                            operation: "create",
-                            task: Some(&charge.task),
-                        },
-                    };
-                    black_box(engine.apply_hinted(&event, id).expect("applies"));
+                    let applied = engine.apply_hinted(&charge.event(), id);
+                    black_box(applied.expect("applies"));
                 }
             },
             BatchSize::LargeInput,
