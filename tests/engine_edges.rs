@@ -863,10 +863,10 @@ fn refund_after_the_cycle_ended_returns_then_expires_with_the_charge_cycles_plan
     assert_eq!(first.plan.as_ref(), "basic");
     assert_eq!(
         (
-            first.granted,
-            first.used_subscription,
-            first.refunded_subscription,
-            first.expired
+            first.credits.granted,
+            first.credits.used_subscription,
+            first.credits.refunded_subscription,
+            first.credits.expired
         ),
         (100, 2, 2, 100)
     );

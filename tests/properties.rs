@@ -696,22 +696,22 @@ impl Checker {
                     account.name,
                     row.cycle
                 );
-                row.expired
+                row.credits.expired
             };
             prop_assert!(
-                u128::from(row.granted) + u128::from(row.refunded_subscription)
-                    == u128::from(row.used_subscription) + u128::from(rest),
+                u128::from(row.credits.granted) + u128::from(row.credits.refunded_subscription)
+                    == u128::from(row.credits.used_subscription) + u128::from(rest),
                 "statement identity: {} cycle {:?} (current: {current}): granted {} != used {} \
                  - refunded {} + {}",
                 account.name,
                 row.cycle,
-                row.granted,
-                row.used_subscription,
-                row.refunded_subscription,
+                row.credits.granted,
+                row.credits.used_subscription,
+                row.credits.refunded_subscription,
                 rest
             );
         }
-        let granted: u64 = rows.iter().map(|r| r.granted).sum();
+        let granted: u64 = rows.iter().map(|r| r.credits.granted).sum();
         prop_assert!(
             granted == self.summary.credits.granted,
             "statement identity: statements grant {granted}, the summary {}",

@@ -12,6 +12,7 @@ use super::engine::{Applied, Effect};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
 use super::money::MAX_USD;
 use super::plans::PlanId;
+use super::summary::CreditTotals;
 use rust_decimal::Decimal;
 
 /// A total grew past what its type holds.
@@ -55,22 +56,11 @@ pub struct Statement {
     pub plan: PlanId,
     /// Fee charged at its start.
     pub fee_usd: Decimal,
-    /// Credits granted at its start.
-    pub granted: u64,
-    /// Extra credits bought during it.
-    pub purchased: u64,
-    /// What they cost.
+    /// What the extra credits bought during it cost.
     pub purchase_usd: Decimal,
-    /// Extra credits charged by its calls.
-    pub used_extra: u64,
-    /// Subscription credits charged by its calls.
-    pub used_subscription: u64,
-    /// Extra credits refunded for its calls.
-    pub refunded_extra: u64,
-    /// Subscription credits refunded for its calls.
-    pub refunded_subscription: u64,
-    /// Subscription credits expired at its end or refunded after it.
-    pub expired: u64,
+    /// Credits granted at its start, bought during it, charged and
+    /// refunded for its calls, and expired at its end or refunded after it.
+    pub credits: CreditTotals,
     /// Accepted calls, free ones included.
     pub calls: u64,
     /// Songs of its calls that were not refunded.
@@ -88,14 +78,8 @@ impl Statement {
             cycle,
             plan,
             fee_usd: Decimal::ZERO,
-            granted: 0,
-            purchased: 0,
             purchase_usd: Decimal::ZERO,
-            used_extra: 0,
-            used_subscription: 0,
-            refunded_extra: 0,
-            refunded_subscription: 0,
-            expired: 0,
+            credits: CreditTotals::default(),
             calls: 0,
             songs: 0,
             lyrics: 0,
@@ -135,7 +119,9 @@ impl StatementBook {
             .get(latest as usize)
             // Fields at both ends of the row, which spans cache lines.
             .map_or(0, |row| {
-                row.calls ^ row.used_subscription ^ u64::from(row.cycle.start == row.cycle.end)
+                row.calls
+                    ^ row.credits.used_subscription
+                    ^ u64::from(row.cycle.start == row.cycle.end)
             })
     }
 
@@ -188,30 +174,11 @@ impl StatementBook {
         let row = self.row_for_entry(entry)?;
         let extra = magnitude(entry.extra_delta);
         let subscription = magnitude(entry.subscription_delta);
+        row.credits.record(entry.kind, extra, subscription)?;
         match entry.kind {
             EntryKind::Fee => add_usd(&mut row.fee_usd, entry.usd, "fee")?,
-            EntryKind::Grant => add(&mut row.granted, subscription, "granted")?,
-            EntryKind::Expire => add(&mut row.expired, subscription, "expired")?,
-            EntryKind::Purchase => {
-                add(&mut row.purchased, extra, "purchased")?;
-                add_usd(&mut row.purchase_usd, entry.usd, "purchase")?;
-            }
-            EntryKind::Charge => {
-                add(&mut row.used_extra, extra, "used extra")?;
-                add(
-                    &mut row.used_subscription,
-                    subscription,
-                    "used subscription",
-                )?;
-            }
-            EntryKind::Refund => {
-                add(&mut row.refunded_extra, extra, "refunded extra")?;
-                add(
-                    &mut row.refunded_subscription,
-                    subscription,
-                    "refunded subscription",
-                )?;
-            }
+            EntryKind::Purchase => add_usd(&mut row.purchase_usd, entry.usd, "purchase")?,
+            _ => {}
         }
         Ok(())
     }

@@ -7,7 +7,10 @@ use super::rejection::Reason;
 use super::statements::{add, add_usd, magnitude, TotalOverflow};
 use rust_decimal::Decimal;
 
-/// Credit totals over all accounts.
+/// Credit totals: of one billing cycle in a [`Statement`], or over all
+/// accounts in the [`Summary`].
+///
+/// [`Statement`]: super::statements::Statement
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CreditTotals {
     /// Granted at cycle starts.
@@ -24,6 +27,39 @@ pub struct CreditTotals {
     pub refunded_subscription: u64,
     /// Subscription credits expired.
     pub expired: u64,
+}
+
+impl CreditTotals {
+    /// Counts the credits a ledger entry of `kind` moved (fees move none).
+    pub(crate) fn record(
+        &mut self,
+        kind: EntryKind,
+        extra: u64,
+        subscription: u64,
+    ) -> Result<(), TotalOverflow> {
+        match kind {
+            EntryKind::Fee => Ok(()),
+            EntryKind::Grant => add(&mut self.granted, subscription, "granted"),
+            EntryKind::Expire => add(&mut self.expired, subscription, "expired"),
+            EntryKind::Purchase => add(&mut self.purchased, extra, "purchased"),
+            EntryKind::Charge => {
+                add(&mut self.used_extra, extra, "used extra")?;
+                add(
+                    &mut self.used_subscription,
+                    subscription,
+                    "used subscription",
+                )
+            }
+            EntryKind::Refund => {
+                add(&mut self.refunded_extra, extra, "refunded extra")?;
+                add(
+                    &mut self.refunded_subscription,
+                    subscription,
+                    "refunded subscription",
+                )
+            }
+        }
+    }
 }
 
 /// Totals of one replay. `rows = accepted + rejected + skipped` always.
@@ -56,36 +92,13 @@ impl Summary {
     pub fn record_entry(&mut self, entry: &LedgerEntry) -> Result<(), TotalOverflow> {
         let extra = magnitude(entry.extra_delta);
         let subscription = magnitude(entry.subscription_delta);
-        let credits = &mut self.credits;
+        self.credits.record(entry.kind, extra, subscription)?;
         match entry.kind {
-            EntryKind::Fee => {
-                add_usd(&mut self.fees_usd, entry.usd, "fees")?;
-                self.revenue_usd().ok_or(TotalOverflow("revenue"))?;
-            }
-            EntryKind::Grant => add(&mut credits.granted, subscription, "granted")?,
-            EntryKind::Expire => add(&mut credits.expired, subscription, "expired")?,
-            EntryKind::Purchase => {
-                add(&mut credits.purchased, extra, "purchased")?;
-                add_usd(&mut self.purchases_usd, entry.usd, "purchases")?;
-                self.revenue_usd().ok_or(TotalOverflow("revenue"))?;
-            }
-            EntryKind::Charge => {
-                add(&mut credits.used_extra, extra, "used extra")?;
-                add(
-                    &mut credits.used_subscription,
-                    subscription,
-                    "used subscription",
-                )?;
-            }
-            EntryKind::Refund => {
-                add(&mut credits.refunded_extra, extra, "refunded extra")?;
-                add(
-                    &mut credits.refunded_subscription,
-                    subscription,
-                    "refunded subscription",
-                )?;
-            }
+            EntryKind::Fee => add_usd(&mut self.fees_usd, entry.usd, "fees")?,
+            EntryKind::Purchase => add_usd(&mut self.purchases_usd, entry.usd, "purchases")?,
+            _ => return Ok(()),
         }
+        self.revenue_usd().ok_or(TotalOverflow("revenue"))?;
         Ok(())
     }
 

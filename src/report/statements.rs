@@ -39,14 +39,15 @@ pub fn write_statements<'a, W: Write>(
     let mut csv = csv_writer(output);
     csv.write_record(HEADER)?;
     for s in statements {
+        let c = &s.credits;
         let counts = [
-            s.granted,
-            s.purchased,
-            s.used_extra,
-            s.used_subscription,
-            s.refunded_extra,
-            s.refunded_subscription,
-            s.expired,
+            c.granted,
+            c.purchased,
+            c.used_extra,
+            c.used_subscription,
+            c.refunded_extra,
+            c.refunded_subscription,
+            c.expired,
             s.calls,
             s.songs,
             s.lyrics,
