@@ -8,24 +8,14 @@
 mod common;
 
 use common::REPORTS;
+use creditsim::input::events::EVENT_COLUMNS;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const PLANS: &str = "plan,price_usd,monthly_credits\nbasic,8.00,1000\npro,30.00,5000\n";
 
-const COLUMNS: [&str; 8] = [
-    "time",
-    "account",
-    "event",
-    "plan",
-    "provider",
-    "operation",
-    "task",
-    "credits",
-];
-
-/// The rows, one value per column of [`COLUMNS`]. Task ids and accounts
+/// The rows, one value per column of [`EVENT_COLUMNS`]. Task ids and accounts
 /// hold commas and quotes, so the plain version quotes them too; there are
 /// accepted rows, business rejections and a refund.
 const ROWS: &[[&str; 8]] = &[
@@ -158,7 +148,7 @@ struct Shape {
     crlf: bool,
     quote_all: bool,
     trailing_empty_lines: bool,
-    /// Columns in this order (indexes into [`COLUMNS`]).
+    /// Columns in this order (indexes into [`EVENT_COLUMNS`]).
     reversed_columns: bool,
     extra_columns: bool,
     whitespace: bool,
@@ -173,7 +163,7 @@ fn quote(field: &str, always: bool) -> String {
 }
 
 fn render(shape: Shape) -> Vec<u8> {
-    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
+    let mut order: Vec<usize> = (0..EVENT_COLUMNS.len()).collect();
     if shape.reversed_columns {
         order.reverse();
     }
@@ -188,7 +178,7 @@ fn render(shape: Shape) -> Vec<u8> {
         quote(&padded, shape.quote_all)
     };
     let mut lines = Vec::new();
-    let mut header: Vec<String> = order.iter().map(|&i| cell(COLUMNS[i])).collect();
+    let mut header: Vec<String> = order.iter().map(|&i| cell(EVENT_COLUMNS[i])).collect();
     if shape.extra_columns {
         header.insert(1, cell("note"));
         header.push(cell("source system"));

@@ -12,6 +12,7 @@
 mod common;
 
 use common::{creditsim, fixtures};
+use creditsim::input::events::EVENT_COLUMNS;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -450,18 +451,7 @@ fn generate(rows: usize, accounts: usize, seed: u64) -> Vec<u8> {
     ];
     let mut rng = Rng(seed);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "time",
-            "account",
-            "event",
-            "plan",
-            "provider",
-            "operation",
-            "task",
-            "credits",
-        ])
-        .unwrap();
+    writer.write_record(EVENT_COLUMNS).unwrap();
     let start = chrono::DateTime::parse_from_rfc3339("2025-07-01T00:00:00Z").unwrap();
     let mut seconds: i64 = 0;
     let mut subscribed = vec![false; accounts];
@@ -563,18 +553,7 @@ fn awkward_ids_round_trip() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "time",
-            "account",
-            "event",
-            "plan",
-            "provider",
-            "operation",
-            "task",
-            "credits",
-        ])
-        .unwrap();
+    writer.write_record(EVENT_COLUMNS).unwrap();
     for (i, id) in AWKWARD
         .iter()
         .chain(&["multi\nline", "x  ; y", "ü"])
