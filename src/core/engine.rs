@@ -189,7 +189,7 @@ pub struct Engine {
     /// Task charges remembered for the task window, by account and task id,
     /// forgotten in charge order: memory grows with the tasks inside the
     /// window only.
-    tasks: TaskMemory,
+    tasks: TaskMemory<TaskCharge>,
     /// Entries produced by the last call.
     entries: Vec<LedgerEntry>,
 }
@@ -578,11 +578,7 @@ impl Engine {
                 return Err(error);
             }
         }
-        // A window reaching back past the calendar's start has forgotten
-        // nothing yet.
-        if let Some(cutoff) = to.checked_sub_signed(self.task_window) {
-            self.tasks.forget_through(cutoff);
-        }
+        self.tasks.forget_at(to, self.task_window);
         self.now = Some(to);
         Ok(())
     }

@@ -14,7 +14,7 @@ pub mod rejection;
 pub mod rules;
 pub mod statements;
 pub mod summary;
-mod tasks;
+pub(crate) mod tasks;
 pub mod time;
 
 pub use account::{Balance, Status};

@@ -1,4 +1,6 @@
-//! The task charges remembered for the task window.
+//! The task charges remembered for the task window: by the engine (its
+//! [`TaskCharge`]s) and by the journal writer (the call of each charge,
+//! for its refunds), both through [`TaskMemory`].
 //!
 //! Charges are kept in charge order, which is also the order they leave the
 //! window in, so forgetting them is a pop from the front. A small hash
@@ -16,19 +18,42 @@
 //! often: 25-26 ms against 18-20 ms per 100k charges.
 
 use super::account::TaskCharge;
-use super::ledger::AccountId;
+use super::ledger::{AccountId, TaskId};
 use super::time::Instant;
+use chrono::TimeDelta;
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
+/// What a remembered charge must tell about itself.
+pub(crate) trait Remembered {
+    /// [`key_hash`] of its account and task.
+    fn key_hash(&self) -> u64;
+    /// The key: account and task id.
+    fn key(&self) -> (AccountId, &TaskId);
+    /// When it was charged.
+    fn charged_at(&self) -> Instant;
+}
+
+impl Remembered for TaskCharge {
+    fn key_hash(&self) -> u64 {
+        self.key_hash
+    }
+    fn key(&self) -> (AccountId, &TaskId) {
+        (self.account, &self.task)
+    }
+    fn charged_at(&self) -> Instant {
+        self.charged_at
+    }
+}
+
 /// Remembered task charges, by account and task id.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TaskMemory {
+#[derive(Debug, Clone)]
+pub(crate) struct TaskMemory<T> {
     /// Charges in charge order.
-    charges: VecDeque<TaskCharge>,
+    charges: VecDeque<T>,
     /// Sequence number of `charges[0]`, modulo 2^32.
     first: u32,
     /// Sequence numbers (modulo 2^32) of the remembered charges, hashed by
@@ -39,27 +64,43 @@ pub(crate) struct TaskMemory {
     index: HashTable<u32>,
 }
 
+impl<T> Default for TaskMemory<T> {
+    fn default() -> Self {
+        TaskMemory {
+            charges: VecDeque::new(),
+            first: 0,
+            index: HashTable::new(),
+        }
+    }
+}
+
 /// The hash of a key, computed once per event and kept in its charge.
 pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
     FxBuildHasher.hash_one((account.0, task))
 }
 
 /// The charge with sequence number `seq`, if still held.
-fn held(charges: &VecDeque<TaskCharge>, first: u32, seq: u32) -> Option<&TaskCharge> {
+fn held<T>(charges: &VecDeque<T>, first: u32, seq: u32) -> Option<&T> {
     charges.get(seq.wrapping_sub(first) as usize)
+}
+
+/// Whether `charge` has the key `(account, task)`.
+fn has_key<T: Remembered>(charge: &T, account: AccountId, task: &str) -> bool {
+    let (charge_account, charge_task) = charge.key();
+    charge_account == account && charge_task == task
 }
 
 /// One key looked up once, to read its latest charge and then maybe
 /// remember a new one, without probing the index a second time.
-pub(crate) struct TaskSlot<'a> {
+pub(crate) struct TaskSlot<'a, T> {
     entry: Entry<'a, u32>,
-    charges: &'a mut VecDeque<TaskCharge>,
+    charges: &'a mut VecDeque<T>,
     first: u32,
 }
 
-impl TaskSlot<'_> {
+impl<T> TaskSlot<'_, T> {
     /// The latest charge of the key, if still held.
-    pub fn charge(&self) -> Option<&TaskCharge> {
+    pub fn charge(&self) -> Option<&T> {
         match &self.entry {
             Entry::Occupied(slot) => held(self.charges, self.first, *slot.get()),
             Entry::Vacant(_) => None,
@@ -69,7 +110,7 @@ impl TaskSlot<'_> {
     /// Remembers a charge of the key, in place of any earlier one (that
     /// one then only waits for its turn to leave the window). `charge`
     /// must carry the key and hash the slot was looked up with.
-    pub fn remember(self, charge: TaskCharge) {
+    pub fn remember(self, charge: T) {
         // Wraps as `first` does (see `TaskMemory::index`).
         debug_assert!(
             self.charges.len() < u32::MAX as usize,
@@ -86,31 +127,29 @@ impl TaskSlot<'_> {
     }
 }
 
-impl TaskMemory {
+impl<T: Remembered> TaskMemory<T> {
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
         self.index
             .find(hash, |&seq| {
-                held(&self.charges, self.first, seq)
-                    .is_some_and(|c| c.account == account && c.task == task)
+                held(&self.charges, self.first, seq).is_some_and(|c| has_key(c, account, task))
             })
             .copied()
     }
 
     /// The latest charge of `task` by `account`, if still held.
-    #[cfg(test)]
-    pub fn get(&self, account: AccountId, task: &str) -> Option<&TaskCharge> {
+    pub fn get(&self, account: AccountId, task: &str) -> Option<&T> {
         let seq = self.find(key_hash(account, task), account, task)?;
         held(&self.charges, self.first, seq)
     }
 
     /// The same, to mark it refunded.
-    pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut TaskCharge> {
+    pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut T> {
         let seq = self.find(key_hash(account, task), account, task)?;
         self.charges.get_mut(seq.wrapping_sub(self.first) as usize)
     }
 
     /// The slot of a key whose hash is `hash` (from [`key_hash`]).
-    pub fn slot(&mut self, hash: u64, account: AccountId, task: &str) -> TaskSlot<'_> {
+    pub fn slot(&mut self, hash: u64, account: AccountId, task: &str) -> TaskSlot<'_, T> {
         let TaskMemory {
             charges,
             first,
@@ -119,10 +158,8 @@ impl TaskMemory {
         let first = *first;
         let entry = index.entry(
             hash,
-            |&seq| {
-                held(charges, first, seq).is_some_and(|c| c.account == account && c.task == task)
-            },
-            |&seq| held(charges, first, seq).map_or(0, |c| c.key_hash),
+            |&seq| held(charges, first, seq).is_some_and(|c| has_key(c, account, task)),
+            |&seq| held(charges, first, seq).map_or(0, Remembered::key_hash),
         );
         TaskSlot {
             entry,
@@ -131,19 +168,27 @@ impl TaskMemory {
         }
     }
 
-    /// Forgets every charge made at or before `cutoff` (the event's time
-    /// minus the window: a charge at `c` is remembered while
-    /// `t < c + window`). Charges are in time order, so this stops at the
-    /// first one still remembered.
-    pub fn forget_through(&mut self, cutoff: Instant) {
+    /// Forgets every charge that a `window` no longer remembers at `now`:
+    /// a charge at `c` is remembered while `now < c + window`.
+    pub fn forget_at(&mut self, now: Instant, window: TimeDelta) {
+        // A window reaching back past the calendar's start has forgotten
+        // nothing yet.
+        if let Some(cutoff) = now.checked_sub_signed(window) {
+            self.forget_through(cutoff);
+        }
+    }
+
+    /// Forgets every charge made at or before `cutoff`. Charges are in
+    /// time order, so this stops at the first one still remembered.
+    fn forget_through(&mut self, cutoff: Instant) {
         while let Some(front) = self.charges.front() {
-            if front.charged_at > cutoff {
+            if front.charged_at() > cutoff {
                 break;
             }
             let seq = self.first;
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
-            if let Ok(entry) = self.index.find_entry(front.key_hash, |&s| s == seq) {
+            if let Ok(entry) = self.index.find_entry(front.key_hash(), |&s| s == seq) {
                 entry.remove();
             }
             self.charges.pop_front();
@@ -177,20 +222,20 @@ mod tests {
         }
     }
 
-    fn remember(memory: &mut TaskMemory, charge: TaskCharge) {
+    fn remember(memory: &mut TaskMemory<TaskCharge>, charge: TaskCharge) {
         memory
             .slot(charge.key_hash, charge.account, &charge.task.clone())
             .remember(charge);
     }
 
-    fn forget_until(memory: &mut TaskMemory, to: &str, window: TimeDelta) {
+    fn forget_until(memory: &mut TaskMemory<TaskCharge>, to: &str, window: TimeDelta) {
         memory.forget_through(parse_time(to).unwrap() - window);
     }
 
     #[test]
     fn keys_are_per_account_and_charges_leave_in_order() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory::default();
+        let mut memory = TaskMemory::<TaskCharge>::default();
         remember(&mut memory, charge(0, "t", "2025-07-01T00:00:00Z"));
         remember(&mut memory, charge(1, "t", "2025-07-01T00:30:00Z"));
         assert!(memory.get(AccountId(0), "t").is_some());
@@ -203,7 +248,7 @@ mod tests {
     #[test]
     fn a_later_charge_of_the_same_key_outlives_the_earlier_one() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory::default();
+        let mut memory = TaskMemory::<TaskCharge>::default();
         remember(&mut memory, charge(0, "t", "2025-07-01T00:00:00Z"));
         remember(&mut memory, charge(0, "t", "2025-07-01T00:40:00Z"));
         forget_until(&mut memory, "2025-07-01T01:00:00Z", hour);
@@ -218,7 +263,7 @@ mod tests {
     #[test]
     fn sequence_numbers_wrap_around() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory {
+        let mut memory = TaskMemory::<TaskCharge> {
             first: u32::MAX - 1,
             ..TaskMemory::default()
         };

@@ -80,14 +80,13 @@
 
 use super::time_text;
 use crate::core::money::Usd;
+use crate::core::tasks::{key_hash, Remembered, TaskMemory};
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry, TaskId};
 use chrono::TimeDelta;
-use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 use rust_decimal::Decimal;
 use rustc_hash::{FxBuildHasher, FxHashMap};
-use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
 
@@ -215,7 +214,7 @@ pub struct JournalWriter<W: Write> {
     /// Indices of the `expired:` counters, by plan.
     expired: FxHashMap<Box<str>, usize>,
     /// Charged tasks inside the task window.
-    tasks: ChargedTasks,
+    tasks: TaskMemory<Charged>,
     /// The time of the last entry, and its text and date as written.
     time: Option<Instant>,
     time_text: Vec<u8>,
@@ -269,7 +268,7 @@ impl<W: Write> JournalWriter<W> {
             counters,
             usage: HashTable::new(),
             expired: FxHashMap::default(),
-            tasks: ChargedTasks::default(),
+            tasks: TaskMemory::default(),
             time: None,
             time_text: Vec::new(),
             date_text: Vec::new(),
@@ -289,7 +288,7 @@ impl<W: Write> JournalWriter<W> {
         account: &str,
         event: Option<&Event<'_>>,
     ) -> io::Result<()> {
-        self.tasks.forget_until(entry.time);
+        self.tasks.forget_at(entry.time, self.task_window);
         // The counter first: its errors must come before any output.
         let counter = match entry.kind {
             EntryKind::Fee | EntryKind::Grant => GRANTS,
@@ -312,16 +311,24 @@ impl<W: Write> JournalWriter<W> {
                     )));
                 };
                 let usage = self.usage_account(provider, operation);
-                if let Some(task) = &entry.task {
-                    let window = self.task_window;
+                // As the engine: a zero window remembers nothing.
+                if let (Some(task), true) = (&entry.task, self.task_window > TimeDelta::zero()) {
+                    let key_hash = key_hash(entry.account, task);
                     self.tasks
-                        .remember(entry.account, task, entry.time, window, usage);
+                        .slot(key_hash, entry.account, task)
+                        .remember(Charged {
+                            key_hash,
+                            account: entry.account,
+                            task: task.clone(),
+                            charged_at: entry.time,
+                            usage,
+                        });
                 }
                 usage
             }
             EntryKind::Refund => {
                 let task = entry.task.as_deref().unwrap_or("");
-                let Some(usage) = self.tasks.usage_of(entry.account, task) else {
+                let Some(usage) = self.tasks.get(entry.account, task).map(|c| c.usage) else {
                     return Err(invalid(format!(
                         "refund entry of {account} at {}: the journal saw no charge of its task",
                         format_time(entry.time)
@@ -620,114 +627,27 @@ fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
     }
 }
 
-/// A charged task's call, remembered for refunds.
+/// A charged task's call, remembered for refunds in a [`TaskMemory`], as
+/// the engine remembers the charge itself.
+#[derive(Debug)]
 struct Charged {
     key_hash: u64,
     account: AccountId,
     task: TaskId,
-    /// The charge's time plus the task window.
-    expiry: Instant,
+    charged_at: Instant,
     /// Its `usage:` counter.
     usage: usize,
 }
 
-/// The charged tasks inside the task window, as the engine's task memory
-/// (`core/tasks.rs`) keeps them: records in charge order, which is the
-/// order they leave the window in, and a hash index of sequence numbers
-/// by (account, task), so refunds look one up with a single FxHash probe.
-#[derive(Default)]
-struct ChargedTasks {
-    /// Records in charge order.
-    charges: VecDeque<Charged>,
-    /// Sequence number of `charges[0]`.
-    first: u64,
-    /// Sequence number of each key's latest record.
-    index: HashTable<u64>,
-}
-
-fn task_hash(account: AccountId, task: &str) -> u64 {
-    FxBuildHasher.hash_one((account, task))
-}
-
-/// The record with sequence number `seq`, if still held.
-fn held(charges: &VecDeque<Charged>, first: u64, seq: u64) -> Option<&Charged> {
-    let at = usize::try_from(seq.checked_sub(first)?).ok()?;
-    charges.get(at)
-}
-
-impl ChargedTasks {
-    /// Remembers the call of `task`, charged at `at`, for `window`.
-    fn remember(
-        &mut self,
-        account: AccountId,
-        task: &TaskId,
-        at: Instant,
-        window: TimeDelta,
-        usage: usize,
-    ) {
-        let Some(expiry) = at.checked_add_signed(window) else {
-            return;
-        };
-        if expiry <= at {
-            return;
-        }
-        let key_hash = task_hash(account, task.as_str());
-        let ChargedTasks {
-            charges,
-            first,
-            index,
-        } = self;
-        let (first, seq) = (*first, *first + charges.len() as u64);
-        let entry = index.entry(
-            key_hash,
-            |&s| held(charges, first, s).is_some_and(|c| c.account == account && c.task == *task),
-            |&s| held(charges, first, s).map_or(0, |c| c.key_hash),
-        );
-        match entry {
-            Entry::Occupied(mut slot) => *slot.get_mut() = seq,
-            Entry::Vacant(slot) => {
-                slot.insert(seq);
-            }
-        }
-        charges.push_back(Charged {
-            key_hash,
-            account,
-            task: task.clone(),
-            expiry,
-            usage,
-        });
+impl Remembered for Charged {
+    fn key_hash(&self) -> u64 {
+        self.key_hash
     }
-
-    /// The `usage:` counter of the latest remembered charge of `task`.
-    fn usage_of(&self, account: AccountId, task: &str) -> Option<usize> {
-        let seq = self.index.find(task_hash(account, task), |&s| {
-            held(&self.charges, self.first, s)
-                .is_some_and(|c| c.account == account && c.task == task)
-        })?;
-        held(&self.charges, self.first, *seq).map(|c| c.usage)
+    fn key(&self) -> (AccountId, &TaskId) {
+        (self.account, &self.task)
     }
-
-    /// Forgets the tasks whose window has ended at `now`. A record leaving
-    /// takes its key out of the index when the key's latest charge ends
-    /// at the same instant: a later charge of the key keeps it.
-    fn forget_until(&mut self, now: Instant) {
-        while let Some(front) = self.charges.front() {
-            if front.expiry > now {
-                break;
-            }
-            let (charges, first) = (&self.charges, self.first);
-            let latest = self.index.find_entry(front.key_hash, |&s| {
-                held(charges, first, s)
-                    .is_some_and(|c| c.account == front.account && c.task == front.task)
-            });
-            if let Ok(latest) = latest {
-                if held(charges, first, *latest.get()).is_some_and(|c| c.expiry == front.expiry) {
-                    latest.remove();
-                }
-            }
-            self.charges.pop_front();
-            self.first += 1;
-        }
+    fn charged_at(&self) -> Instant {
+        self.charged_at
     }
 }
 
