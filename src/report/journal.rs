@@ -108,17 +108,10 @@ fn percent(b: u8) -> [u8; 3] {
 
 /// Writes `s` percent-encoded (see the module docs) to `out`.
 pub fn escape_into(out: &mut String, s: &str) {
-    if s.is_empty() {
-        out.push('%');
-        return;
-    }
-    for &b in s.as_bytes() {
-        if is_plain(b) {
-            out.push(char::from(b));
-        } else {
-            out.extend(percent(b).map(char::from));
-        }
-    }
+    let mut escaped = Vec::with_capacity(s.len());
+    push_escaped(&mut escaped, s);
+    // Plain bytes and `%XX` are all ASCII: one char each.
+    out.extend(escaped.iter().map(|&b| char::from(b)));
 }
 
 /// [`escape_into`] for the writer's byte buffers. Runs of plain bytes are
