@@ -78,14 +78,12 @@
 //! provider and operation of each charged task for the task window, as the
 //! engine does, so its memory grows with tasks inside the window.
 
-use super::time_text;
-use crate::core::money::Usd;
+use super::text::{self, push_usd};
 use crate::core::tasks::{key_hash, Remembered, TaskMemory};
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry, TaskId};
 use chrono::TimeDelta;
 use hashbrown::HashTable;
-use rust_decimal::Decimal;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;
 use std::io::{self, Write};
@@ -418,6 +416,7 @@ impl<W: Write> JournalWriter<W> {
             _ => None,
         };
         if let Some(revenue) = revenue {
+            usd.clear();
             push_usd(usd, entry.usd);
             customer_posting(
                 text,
@@ -430,6 +429,7 @@ impl<W: Write> JournalWriter<W> {
             );
             // Zero stays `0.00` rather than `-0.00`.
             if !entry.usd.is_zero() {
+                usd.clear();
                 push_usd(usd, -entry.usd);
             }
             counter_posting(text, declared, &mut counters[revenue], usd, DOLLARS);
@@ -518,33 +518,6 @@ fn push_amount(text: &mut Vec<u8>, amount: &[u8], commodity: &str) {
     text.push(b'\n');
 }
 
-/// Writes `usd` as [`Usd`] displays it (two decimals) into `text`,
-/// cleared first.
-fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
-    text.clear();
-    // Prices and fees are whole cents: their digits by hand, as
-    // `Decimal`'s `Display` (with its `round_dp` and `rescale`) costs more
-    // than the rest of the transaction. Zero (which may be `-0`) and finer
-    // amounts go through `Usd` itself.
-    let mantissa = usd.mantissa();
-    let cents = 2u32
-        .checked_sub(usd.scale())
-        .map(|shift| mantissa.unsigned_abs() * 10u128.pow(shift))
-        // Past 96 bits `rescale` keeps fewer decimals.
-        .filter(|&cents| cents != 0 && cents < 1 << 96);
-    if let Some(cents) = cents {
-        if mantissa < 0 {
-            text.push(b'-');
-        }
-        text.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
-        let fraction = (cents % 100) as u8;
-        text.extend_from_slice(&[b'.', b'0' + fraction / 10, b'0' + fraction % 10]);
-        return;
-    }
-    // Writing to a `Vec` cannot fail.
-    let _ = write!(text, "{}", Usd(usd));
-}
-
 /// The accounts declared so far.
 #[derive(Default)]
 struct Declared {
@@ -613,7 +586,7 @@ fn counter_posting(
 /// (`%Y-%m-%d`) into `date`.
 fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
     date.clear();
-    if time_text::write_time(time, t) {
+    if text::write_time(time, t) {
         date.extend_from_slice(time.get(..10).unwrap_or_default());
     } else {
         date.extend_from_slice(t.format("%Y-%m-%d").to_string().as_bytes());
@@ -664,6 +637,7 @@ mod tests {
     use super::*;
     use crate::core::time::parse_time;
     use crate::core::{Engine, Plan, PlanBook, RuleBook};
+    use rust_decimal::Decimal;
 
     #[test]
     fn escape_keeps_safe_bytes_and_encodes_the_rest() {
@@ -892,28 +866,5 @@ account usage:suno:create
         );
         let preamble_only = journal.finish().unwrap();
         assert_eq!(preamble_only, PREAMBLE.as_bytes());
-    }
-
-    #[test]
-    fn push_usd_matches_usd() {
-        let mut text = Vec::new();
-        let mut amounts = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
-        for scale in 0..=4 {
-            for mantissa in [1, 5, 8, 10, 99, 100, 105, 800, 12345, 1_000_000_007] {
-                amounts.push(Decimal::new(mantissa, scale));
-                amounts.push(Decimal::new(-mantissa, scale));
-            }
-        }
-        // Around the 96 bits of a rescaled mantissa.
-        for mantissa in [(1 << 96) / 100 - 1, (1 << 96) / 100, (1 << 96) / 100 + 1] {
-            amounts.push(Decimal::from_i128_with_scale(mantissa, 0));
-            amounts.push(Decimal::from_i128_with_scale(mantissa * 10 + 9, 1));
-        }
-        amounts.push(Decimal::new(0, 2));
-        amounts.push(Decimal::new(-0, 3));
-        for usd in amounts {
-            push_usd(&mut text, usd);
-            assert_eq!(text, Usd(usd).to_string().into_bytes(), "{usd:?}");
-        }
     }
 }

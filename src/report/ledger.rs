@@ -1,8 +1,7 @@
 //! `ledger.csv`: every balance movement, written as the replay goes.
 
 use super::cells::CellPolicy;
-use super::time_text::write_time;
-use crate::core::money::Usd;
+use super::text::{push_usd, write_time};
 use crate::core::time::Instant;
 use crate::core::LedgerEntry;
 use std::io::{self, Write};
@@ -88,7 +87,7 @@ impl<W: Write> LedgerWriter<W> {
         if entry.usd.is_zero() {
             row.extend_from_slice(b"0.00");
         } else {
-            row.extend_from_slice(Usd(entry.usd).to_string().as_bytes());
+            push_usd(row, entry.usd);
         }
         row.push(b',');
         row.extend_from_slice(number.format(entry.extra_balance).as_bytes());

@@ -10,7 +10,7 @@ pub mod ledger;
 pub mod rejections;
 pub mod statements;
 pub mod summary;
-mod time_text;
+mod text;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};

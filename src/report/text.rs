@@ -1,10 +1,14 @@
-//! Times written into reused report buffers, byte for byte as
-//! [`format_time`] writes them but without its allocation: the ledger and
-//! the journal write one per entry, where `format_time` (or `write!` with
-//! widths) would cost more than the rest of the row.
+//! Times and dollar amounts written into reused report buffers, byte for
+//! byte as [`format_time`] and [`Usd`] write them but without their
+//! allocation: the ledger and the journal write them per entry, where
+//! `format_time` (or `write!` with widths) would cost more than the rest
+//! of the row.
 
+use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use chrono::{Datelike, Timelike};
+use rust_decimal::Decimal;
+use std::io::Write as _;
 
 /// Replaces the contents of `text` with `t` as [`format_time`] writes it.
 /// Four-digit years without a leap second are written digit by digit;
@@ -54,6 +58,31 @@ fn put_digits(digits: &mut [u8], mut value: u32) {
     }
 }
 
+/// Appends `usd` to `text` as [`Usd`] displays it (two decimals).
+pub(crate) fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
+    // Prices and fees are whole cents: their digits by hand, as
+    // `Decimal`'s `Display` (with its `round_dp` and `rescale`) costs more
+    // than the rest of a journal transaction. Zero (which may be `-0`) and finer
+    // amounts go through `Usd` itself.
+    let mantissa = usd.mantissa();
+    let cents = 2u32
+        .checked_sub(usd.scale())
+        .map(|shift| mantissa.unsigned_abs() * 10u128.pow(shift))
+        // Past 96 bits `rescale` keeps fewer decimals.
+        .filter(|&cents| cents != 0 && cents < 1 << 96);
+    if let Some(cents) = cents {
+        if mantissa < 0 {
+            text.push(b'-');
+        }
+        text.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
+        let fraction = (cents % 100) as u8;
+        text.extend_from_slice(&[b'.', b'0' + fraction / 10, b'0' + fraction % 10]);
+        return;
+    }
+    // Writing to a `Vec` cannot fail.
+    let _ = write!(text, "{}", Usd(usd));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +112,30 @@ mod tests {
         if let Some(far) = far {
             assert!(!write_time(&mut text, far));
             assert_eq!(text, format_time(far).as_bytes());
+        }
+    }
+
+    #[test]
+    fn push_usd_matches_usd() {
+        let mut text = Vec::new();
+        let mut amounts = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for scale in 0..=4 {
+            for mantissa in [1, 5, 8, 10, 99, 100, 105, 800, 12345, 1_000_000_007] {
+                amounts.push(Decimal::new(mantissa, scale));
+                amounts.push(Decimal::new(-mantissa, scale));
+            }
+        }
+        // Around the 96 bits of a rescaled mantissa.
+        for mantissa in [(1 << 96) / 100 - 1, (1 << 96) / 100, (1 << 96) / 100 + 1] {
+            amounts.push(Decimal::from_i128_with_scale(mantissa, 0));
+            amounts.push(Decimal::from_i128_with_scale(mantissa * 10 + 9, 1));
+        }
+        amounts.push(Decimal::new(0, 2));
+        amounts.push(Decimal::new(-0, 3));
+        for usd in amounts {
+            text.clear();
+            push_usd(&mut text, usd);
+            assert_eq!(text, Usd(usd).to_string().into_bytes(), "{usd:?}");
         }
     }
 }
