@@ -850,6 +850,28 @@ account usage:suno:create
         );
     }
 
+    /// A window past the end of the calendar remembers a task for ever, as
+    /// the engine does, so its refund still finds the call.
+    #[test]
+    fn a_window_past_the_calendar_remembers_tasks_for_ever() {
+        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::MAX).unwrap();
+        let call = Event {
+            time: parse_time("2025-07-01T00:00:00Z").unwrap(),
+            account: "a",
+            action: Action::Call {
+                provider: "suno",
+                operation: "create",
+                task: Some("t"),
+            },
+        };
+        let charge = bare_entry(EntryKind::Charge, "2025-07-01T00:00:00Z", "t");
+        journal.write(&charge, "a", Some(&call)).unwrap();
+        let refund = bare_entry(EntryKind::Refund, "9999-12-31T00:00:00Z", "t");
+        journal.write(&refund, "a", None).unwrap();
+        let text = String::from_utf8(journal.finish().unwrap()).unwrap();
+        assert!(text.contains("9999-12-31 refund a suno create\n"), "{text}");
+    }
+
     #[test]
     fn refunds_of_unknown_tasks_and_charges_without_calls_are_refused() {
         let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
