@@ -9,6 +9,7 @@ pub mod events;
 pub mod merge;
 pub mod plans;
 pub mod reader;
+mod rows;
 pub mod rules;
 pub mod table;
 

@@ -1,6 +1,6 @@
 //! Loading the plans CSV: `plan,price_usd,monthly_credits`.
 
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole};
+use super::csv_source::{not_utf8, parse_whole, TextRecord};
 use super::table::load_table;
 use super::LoadErrors;
 use crate::core::money::parse_usd;
@@ -32,11 +32,11 @@ pub fn load_plans(name: &str, input: impl Read) -> Result<PlanBook, LoadErrors> 
 
 fn parse_plan(
     header: &[String],
-    record: &csv::ByteRecord,
+    record: &TextRecord,
     columns: &[Option<usize>; 3],
 ) -> Result<Plan, String> {
-    check_field_count(record, header.len())?;
-    let text = |i: usize| field(record, columns[i]).map_err(|c| not_utf8(header, c));
+    record.check_field_count(header.len())?;
+    let text = |i: usize| record.field(columns[i]).map_err(|c| not_utf8(header, c));
     let id = text(0)?;
     if id.is_empty() {
         return Err("missing field plan".into());

@@ -1,7 +1,7 @@
 //! Loading a rules CSV: `provider,operation,credits,songs,lyrics`. A rules
 //! file replaces the built-in rule book entirely.
 
-use super::csv_source::{check_field_count, field, not_utf8, parse_whole};
+use super::csv_source::{not_utf8, parse_whole, TextRecord};
 use super::table::load_table;
 use super::LoadErrors;
 use crate::core::{Rule, RuleBook};
@@ -29,11 +29,11 @@ pub fn load_rules(name: &str, input: impl Read) -> Result<RuleBook, LoadErrors> 
 fn insert_rule(
     book: &mut RuleBook,
     header: &[String],
-    record: &csv::ByteRecord,
+    record: &TextRecord,
     columns: &[Option<usize>; 5],
 ) -> Result<(), String> {
-    check_field_count(record, header.len())?;
-    let text = |i: usize| field(record, columns[i]).map_err(|c| not_utf8(header, c));
+    record.check_field_count(header.len())?;
+    let text = |i: usize| record.field(columns[i]).map_err(|c| not_utf8(header, c));
     let provider = text(0)?;
     let operation = text(1)?;
     for (name, value) in [("provider", provider), ("operation", operation)] {

@@ -1,7 +1,7 @@
 //! Loading a small table file (plans, rules): every row checked, every
 //! invalid row reported with its line, none of it kept unless all is valid.
 
-use super::csv_source::CsvSource;
+use super::csv_source::{CsvSource, TextRecord};
 use super::{LineError, LoadErrors};
 use std::io::Read;
 
@@ -12,16 +12,16 @@ pub fn load_table<const N: usize>(
     name: &str,
     input: impl Read,
     columns: [&str; N],
-    mut add: impl FnMut(&[String], &csv::ByteRecord, &[Option<usize>; N]) -> Result<(), String>,
+    mut add: impl FnMut(&[String], &TextRecord, &[Option<usize>; N]) -> Result<(), String>,
 ) -> Result<(), LoadErrors> {
     let mut source = CsvSource::open(name, input).map_err(|e| LoadErrors(vec![e]))?;
     let indices = source
         .columns(columns, N)
         .map_err(|e| LoadErrors(vec![e]))?;
     let mut errors = Vec::new();
-    let mut record = csv::ByteRecord::new();
+    let mut record = TextRecord::default();
     loop {
-        let line = match source.next_row(&mut record) {
+        let line = match source.next_text_row(&mut record) {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
