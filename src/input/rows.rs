@@ -358,58 +358,60 @@ impl LineScan {
             let Ok(word) = <[u8; 8]>::try_from(word) else {
                 break;
             };
-            let mut special = special_bytes(u64::from_le_bytes(word));
-            while special != 0 {
-                let at = self.scanned + (special.trailing_zeros() / 8) as usize;
-                special &= special - 1;
-                if let Some(end) = self.special_byte(row, at, fields) {
-                    return end;
-                }
+            let word = u64::from_le_bytes(word);
+            let mut commas = bytes_equal(word, b',');
+            let stops =
+                bytes_equal(word, b'"') | bytes_equal(word, b'\r') | bytes_equal(word, b'\n');
+            if stops != 0 {
+                // Only the commas before the first stop belong to the line.
+                commas &= stops ^ (stops - 1);
+            }
+            while commas != 0 {
+                let at = self.scanned + (commas.trailing_zeros() / 8) as usize;
+                commas &= commas - 1;
+                fields.push(self.field_start..at);
+                self.field_start = at + 1;
+            }
+            if stops != 0 {
+                let at = self.scanned + (stops.trailing_zeros() / 8) as usize;
+                return stop_at(row, at);
             }
             self.scanned += 8;
         }
         let tail = words.remainder();
         for (i, byte) in tail.iter().enumerate() {
-            if matches!(byte, b',' | b'"' | b'\r' | b'\n') {
-                if let Some(end) = self.special_byte(row, self.scanned + i, fields) {
-                    return end;
+            let at = self.scanned + i;
+            match byte {
+                b',' => {
+                    fields.push(self.field_start..at);
+                    self.field_start = at + 1;
                 }
+                b'"' | b'\r' | b'\n' => return stop_at(row, at),
+                _ => {}
             }
         }
         self.scanned += tail.len();
         LineEnd::NotYet
     }
+}
 
-    fn special_byte(
-        &mut self,
-        row: &[u8],
-        at: usize,
-        fields: &mut Vec<Range<usize>>,
-    ) -> Option<LineEnd> {
-        match row.get(at) {
-            Some(b',') => {
-                fields.push(self.field_start..at);
-                self.field_start = at + 1;
-                None
-            }
-            Some(b'"') => Some(LineEnd::Quote),
-            _ => Some(LineEnd::At(at)),
-        }
+/// What a quote or line break at `at` means for the line.
+fn stop_at(row: &[u8], at: usize) -> LineEnd {
+    if row.get(at) == Some(&b'"') {
+        LineEnd::Quote
+    } else {
+        LineEnd::At(at)
     }
 }
 
-/// The high bit of each byte of `word` that is a `,`, `"`, `\r` or `\n`.
-fn special_bytes(word: u64) -> u64 {
+/// The high bit of each byte of `word` equal to `byte`.
+fn bytes_equal(word: u64, byte: u8) -> u64 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const LOW_BITS: u64 = u64::from_ne_bytes([0x7F; 8]);
+    let x = word ^ (ONES * u64::from(byte));
     // Per byte: the high bit is set unless the byte is 0 (no carry
     // crosses into the next byte).
-    let nonzero = |x: u64| ((x & LOW_BITS) + LOW_BITS) | x;
-    let all_nonzero = nonzero(word ^ (ONES * u64::from(b',')))
-        & nonzero(word ^ (ONES * u64::from(b'"')))
-        & nonzero(word ^ (ONES * u64::from(b'\r')))
-        & nonzero(word ^ (ONES * u64::from(b'\n')));
-    !(all_nonzero | LOW_BITS)
+    !(((x & LOW_BITS) + LOW_BITS) | x | LOW_BITS)
 }
 
 fn too_long(line: u64) -> RowError {
