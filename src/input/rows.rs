@@ -18,7 +18,7 @@ use std::ops::Range;
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// The reading buffer's starting size; a longer row grows it.
-const BUFFER_BYTES: usize = 256 << 10;
+const BUFFER_BYTES: usize = 64 << 10;
 
 /// The csv-crate reader this replaces read its input 64 KiB at a time and
 /// checked the row-length limit before each read, so rows shortly past the
