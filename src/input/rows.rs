@@ -2,11 +2,11 @@
 //! reading half of [`super::csv_source`].
 //!
 //! Almost every row of a real file holds no `"`. Such a row is a line, up
-//! to the first `\r` or `\n`, cut at every `,`: memchr finds those bytes
-//! many at a time, where the csv crate's state machine looks at each byte
-//! in turn. A row holding a `"` may run over several lines; it is handed
-//! to `csv_core`, fed from the row's first byte, so quoting keeps exactly
-//! the csv crate's rules. Both give what the csv crate gave with
+//! to the first `\r` or `\n`, cut at every `,`: `LineScan` looks for
+//! those bytes eight at a time, where the csv crate's state machine looks
+//! at each byte in turn. A row holding a `"` may run over several lines;
+//! it is handed to `csv_core`, fed from the row's first byte, so quoting
+//! keeps exactly the csv crate's rules. Both give what the csv crate gave with
 //! `has_headers(false)`, `flexible(true)` and its defaults: `\r`, `\n` or
 //! `\r\n` end a row, empty lines are skipped, field counts may vary.
 
