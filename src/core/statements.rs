@@ -223,8 +223,18 @@ impl StatementBook {
 
     /// The statements sorted by account name, then cycle start.
     pub fn into_sorted<'a>(self, name: impl Fn(AccountId) -> &'a str) -> Vec<Statement> {
-        let mut rows = self.rows;
-        rows.sort_by(|a, b| {
+        let StatementBook {
+            mut rows,
+            previous,
+            latest,
+        } = self;
+        // The links are not needed any more: free them before sorting.
+        drop((previous, latest));
+        // No two rows share an account and a cycle start, so an unstable
+        // sort gives the same order as a stable one, without the stable
+        // sort's scratch copy of half the rows (tens of megabytes over a
+        // year of cycles).
+        rows.sort_unstable_by(|a, b| {
             name(a.account)
                 .cmp(name(b.account))
                 .then(a.cycle.start.cmp(&b.cycle.start))
