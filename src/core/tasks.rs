@@ -123,9 +123,21 @@ impl<T> TaskSlot<'_, T> {
                 slot.insert(seq);
             }
         }
+        if self.charges.len() == self.charges.capacity() {
+            // Grow by an eighth rather than double: the queue holds a whole
+            // task window (175k charges at 10M rows a month), and doubling
+            // would leave up to half of it allocated for nothing. Growth
+            // happens while the window first fills; then the queue stays
+            // the same size.
+            let eighth = (self.charges.len() / 8).max(MIN_GROWTH_CHARGES);
+            self.charges.reserve_exact(eighth);
+        }
         self.charges.push_back(charge);
     }
 }
+
+/// The least the charge queue grows by.
+const MIN_GROWTH_CHARGES: usize = 1024;
 
 impl<T: Remembered> TaskMemory<T> {
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
@@ -258,6 +270,23 @@ mod tests {
         forget_until(&mut memory, "2025-07-01T01:40:00Z", hour);
         assert!(memory.get(AccountId(0), "t").is_none());
         assert!(memory.charges.is_empty() && memory.index.is_empty());
+    }
+
+    #[test]
+    fn the_queue_grows_by_an_eighth_not_double() {
+        let mut memory = TaskMemory::<TaskCharge>::default();
+        let n = 100_000;
+        for i in 0..n {
+            remember(
+                &mut memory,
+                charge(0, &format!("t{i}"), "2025-07-01T00:00:00Z"),
+            );
+        }
+        let capacity = memory.charges.capacity();
+        assert!(
+            capacity <= n + n / 8 + MIN_GROWTH_CHARGES,
+            "{capacity} slots for {n} charges"
+        );
     }
 
     #[test]
