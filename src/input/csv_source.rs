@@ -47,17 +47,12 @@ impl<R: Read> CsvSource<R> {
     /// Opens a CSV stream and reads its header row. An empty stream, an
     /// unreadable header or a repeated column name is an error at line 1.
     pub fn open(name: &str, input: R) -> Result<Self, LineError> {
-        let in_file = |e: RowError| LineError {
-            file: name.to_owned(),
-            line: e.line,
-            detail: e.detail,
-        };
         let at_line_1 = |detail: String| LineError {
             file: name.to_owned(),
             line: 1,
             detail,
         };
-        let mut rows = RowReader::open(input).map_err(in_file)?;
+        let mut rows = RowReader::open(input).map_err(|e| in_file(name, e))?;
         let (mut bytes, mut fields) = (Vec::new(), Vec::new());
         let line = match rows.next_row(&mut bytes, &mut fields) {
             Ok(Some(line)) => line,
@@ -134,16 +129,21 @@ impl<R: Read> CsvSource<R> {
             Ok(text) => Content::Text(text),
             Err(not_text) => Content::Bytes(not_text.into_bytes()),
         };
-        line.map_err(|e| LineError {
-            file: self.name.clone(),
-            line: e.line,
-            detail: e.detail,
-        })
+        line.map_err(|e| in_file(&self.name, e))
     }
 
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.rows.bytes_read()
+    }
+}
+
+/// A row reader's error, in the file `file`.
+fn in_file(file: &str, error: RowError) -> LineError {
+    LineError {
+        file: file.to_owned(),
+        line: error.line,
+        detail: error.detail,
     }
 }
 
@@ -206,7 +206,15 @@ impl TextRecord {
     pub fn check_field_count(&self, expected: usize) -> Result<(), String> {
         let separators = self.fields.len().saturating_sub(1);
         let field_bytes = self.bytes().len().saturating_sub(separators);
-        check_shape(field_bytes, self.fields.len(), expected)
+        if field_bytes > MAX_ROW_BYTES {
+            return Err(format!("row is longer than {MAX_ROW_BYTES} bytes"));
+        }
+        let found = self.fields.len();
+        if found == expected {
+            Ok(())
+        } else {
+            Err(format!("expected {expected} fields, found {found}"))
+        }
     }
 
     fn bytes(&self) -> &[u8] {
@@ -234,19 +242,6 @@ pub fn parse_whole(column: &str, text: &str, unit: &str) -> Result<u64, String> 
             u64::MAX
         )
     })
-}
-
-/// [`TextRecord::check_field_count`] of a row of `bytes` bytes and
-/// `fields` fields.
-fn check_shape(bytes: usize, fields: usize, expected: usize) -> Result<(), String> {
-    if bytes > MAX_ROW_BYTES {
-        return Err(format!("row is longer than {MAX_ROW_BYTES} bytes"));
-    }
-    if fields == expected {
-        Ok(())
-    } else {
-        Err(format!("expected {expected} fields, found {fields}"))
-    }
 }
 
 /// The text of a non-UTF-8 field's error.
