@@ -269,6 +269,14 @@ impl Engine {
         })
     }
 
+    /// Loads the task index slot that a call or refund of a task will
+    /// probe first, from the low 32 bits of its key's hash (as the reading
+    /// side computes it for a row, see `BatchRow::task_hash`): as
+    /// [`Engine::warm`], a load ahead whose value means nothing.
+    pub(crate) fn warm_task(&self, task_hash: u32) -> u64 {
+        self.tasks.warm(u64::from(task_hash))
+    }
+
     /// The number of accounts seen.
     pub fn account_count(&self) -> usize {
         self.accounts.len()

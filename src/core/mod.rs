@@ -12,6 +12,7 @@ pub mod money;
 pub mod plans;
 pub mod rejection;
 pub mod rules;
+pub(crate) mod seq_index;
 pub mod statements;
 pub mod summary;
 pub(crate) mod tasks;

@@ -3,26 +3,30 @@
 //! for its refunds), both through [`TaskMemory`].
 //!
 //! Charges are kept in charge order, which is also the order they leave the
-//! window in, so forgetting them is a pop from the front. A small hash
-//! index maps (account, task id) to a charge's sequence number. Keeping the
-//! records out of the hash table matters at scale: the table's slots are
-//! 8 bytes instead of a whole record, so probing it touches little memory.
-//! Each charge keeps its key's hash, so forgetting it and growing the table
-//! never hash a task id again.
+//! window in, so forgetting them is a pop from the front. A hash index
+//! ([`SeqIndex`]) maps (account, task id) to a charge's sequence number.
+//! Keeping the records out of the hash table matters at scale: the table's
+//! slots are 8 bytes instead of a whole record, so probing it touches
+//! little memory. Each charge keeps its key's hash, so forgetting it never
+//! hashes a task id again, and forgetting a charge first loads the index
+//! slot of the one [`FORGET_AHEAD`] places behind it, whose removal then
+//! finds it in cache.
 //!
 //! Tried and measured slower (`engine/charge`, alternated runs): leaving
 //! forgotten charges' slots in the index and sweeping them out in one pass
 //! once they reach a quarter of the live ones (16-byte slots holding the
 //! hash, so the sweep reads no charge). It saves one probe per forgotten
 //! charge, but the bigger table makes every lookup miss the cache more
-//! often: 25-26 ms against 18-20 ms per 100k charges.
+//! often: 25-26 ms against 18-20 ms per 100k charges. The index was a
+//! `hashbrown::HashTable<u32>` until round 6 of the benchmarks: a slot of
+//! its own makes the first slot a key probes known from the hash alone, so
+//! the replay can load it ahead (`benches/README.md`, round 6).
 
 use super::account::TaskCharge;
 use super::ledger::{AccountId, TaskId};
+use super::seq_index::{Probe, SeqIndex};
 use super::time::Instant;
 use chrono::TimeDelta;
-use hashbrown::hash_table::Entry;
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -56,12 +60,11 @@ pub(crate) struct TaskMemory<T> {
     charges: VecDeque<T>,
     /// Sequence number of `charges[0]`, modulo 2^32.
     first: u32,
-    /// Sequence numbers (modulo 2^32) of the remembered charges, hashed by
-    /// key. Four-byte slots keep the table small enough to stay in a
-    /// core's cache for longer; a number names the charge at
-    /// `seq - first` (wrapping), which is unambiguous while fewer than
-    /// 2^32 charges are held (hundreds of gigabytes of them).
-    index: HashTable<u32>,
+    /// Sequence numbers (modulo 2^32) of the remembered charges, by key.
+    /// A number names the charge at `seq - first` (wrapping), which is
+    /// unambiguous while fewer than 2^32 charges are held (hundreds of
+    /// gigabytes of them).
+    index: SeqIndex,
 }
 
 impl<T> Default for TaskMemory<T> {
@@ -69,7 +72,7 @@ impl<T> Default for TaskMemory<T> {
         TaskMemory {
             charges: VecDeque::new(),
             first: 0,
-            index: HashTable::new(),
+            index: SeqIndex::default(),
         }
     }
 }
@@ -84,26 +87,33 @@ fn held<T>(charges: &VecDeque<T>, first: u32, seq: u32) -> Option<&T> {
     charges.get(seq.wrapping_sub(first) as usize)
 }
 
-/// Whether `charge` has the key `(account, task)`.
-fn has_key<T: Remembered>(charge: &T, account: AccountId, task: &str) -> bool {
-    let (charge_account, charge_task) = charge.key();
-    charge_account == account && charge_task == task
+/// Whether the charge numbered `seq` has the key `(account, task)`.
+fn has_key<T: Remembered>(
+    charges: &VecDeque<T>,
+    first: u32,
+    seq: u32,
+    account: AccountId,
+    task: &str,
+) -> bool {
+    held(charges, first, seq).is_some_and(|charge| {
+        let (charge_account, charge_task) = charge.key();
+        charge_account == account && charge_task == task
+    })
 }
 
 /// One key looked up once, to read its latest charge and then maybe
 /// remember a new one, without probing the index a second time.
 pub(crate) struct TaskSlot<'a, T> {
-    entry: Entry<'a, u32>,
-    charges: &'a mut VecDeque<T>,
-    first: u32,
+    probe: Probe,
+    memory: &'a mut TaskMemory<T>,
 }
 
 impl<T> TaskSlot<'_, T> {
     /// The latest charge of the key, if still held.
     pub fn charge(&self) -> Option<&T> {
-        match &self.entry {
-            Entry::Occupied(slot) => held(self.charges, self.first, *slot.get()),
-            Entry::Vacant(_) => None,
+        match self.probe {
+            Probe::Found { seq, .. } => held(&self.memory.charges, self.memory.first, seq),
+            Probe::Vacant { .. } => None,
         }
     }
 
@@ -111,41 +121,39 @@ impl<T> TaskSlot<'_, T> {
     /// one then only waits for its turn to leave the window). `charge`
     /// must carry the key and hash the slot was looked up with.
     pub fn remember(self, charge: T) {
+        let TaskMemory {
+            charges,
+            first,
+            index,
+        } = self.memory;
         // Wraps as `first` does (see `TaskMemory::index`).
-        debug_assert!(
-            self.charges.len() < u32::MAX as usize,
-            "numbers would alias"
-        );
-        let seq = self.first.wrapping_add(self.charges.len() as u32);
-        match self.entry {
-            Entry::Occupied(mut slot) => *slot.get_mut() = seq,
-            Entry::Vacant(slot) => {
-                slot.insert(seq);
-            }
-        }
-        if self.charges.len() == self.charges.capacity() {
+        debug_assert!(charges.len() < u32::MAX as usize, "numbers would alias");
+        let seq = first.wrapping_add(charges.len() as u32);
+        index.set(self.probe, seq);
+        if charges.len() == charges.capacity() {
             // Grow by an eighth rather than double: the queue holds a whole
             // task window (175k charges at 10M rows a month), and doubling
             // would leave up to half of it allocated for nothing. Growth
             // happens while the window first fills; then the queue stays
             // the same size.
-            let eighth = (self.charges.len() / 8).max(MIN_GROWTH_CHARGES);
-            self.charges.reserve_exact(eighth);
+            let eighth = (charges.len() / 8).max(MIN_GROWTH_CHARGES);
+            charges.reserve_exact(eighth);
         }
-        self.charges.push_back(charge);
+        charges.push_back(charge);
     }
 }
 
 /// The least the charge queue grows by.
 const MIN_GROWTH_CHARGES: usize = 1024;
 
+/// How far ahead of the oldest charge forgetting loads index slots.
+const FORGET_AHEAD: usize = 16;
+
 impl<T: Remembered> TaskMemory<T> {
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
+        let (charges, first) = (&self.charges, self.first);
         self.index
-            .find(hash, |&seq| {
-                held(&self.charges, self.first, seq).is_some_and(|c| has_key(c, account, task))
-            })
-            .copied()
+            .find(hash, |seq| has_key(charges, first, seq, account, task))
     }
 
     /// The latest charge of `task` by `account`, if still held.
@@ -162,22 +170,20 @@ impl<T: Remembered> TaskMemory<T> {
 
     /// The slot of a key whose hash is `hash` (from [`key_hash`]).
     pub fn slot(&mut self, hash: u64, account: AccountId, task: &str) -> TaskSlot<'_, T> {
-        let TaskMemory {
-            charges,
-            first,
-            index,
-        } = self;
-        let first = *first;
-        let entry = index.entry(
-            hash,
-            |&seq| held(charges, first, seq).is_some_and(|c| has_key(c, account, task)),
-            |&seq| held(charges, first, seq).map_or(0, Remembered::key_hash),
-        );
+        let (charges, first) = (&self.charges, self.first);
+        let probe = self
+            .index
+            .probe(hash, |seq| has_key(charges, first, seq, account, task));
         TaskSlot {
-            entry,
-            charges,
-            first,
+            probe,
+            memory: self,
         }
+    }
+
+    /// Loads the index slot a key with this hash probes first (see
+    /// [`SeqIndex::warm`]).
+    pub fn warm(&self, hash: u64) -> u64 {
+        self.index.warm(hash)
     }
 
     /// Forgets every charge that a `window` no longer remembers at `now`:
@@ -197,14 +203,16 @@ impl<T: Remembered> TaskMemory<T> {
             if front.charged_at() > cutoff {
                 break;
             }
-            let seq = self.first;
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
-            if let Ok(entry) = self.index.find_entry(front.key_hash(), |&s| s == seq) {
-                entry.remove();
-            }
+            self.index.remove(front.key_hash(), self.first);
             self.charges.pop_front();
             self.first = self.first.wrapping_add(1);
+            // Load the slot of a charge that will be forgotten a little
+            // later, so that its removal finds it in cache.
+            if let Some(later) = self.charges.get(FORGET_AHEAD) {
+                std::hint::black_box(self.index.warm(later.key_hash()));
+            }
         }
     }
 }
@@ -269,7 +277,7 @@ mod tests {
         memory.get_mut(AccountId(0), "t").unwrap().refunded_at = kept;
         forget_until(&mut memory, "2025-07-01T01:40:00Z", hour);
         assert!(memory.get(AccountId(0), "t").is_none());
-        assert!(memory.charges.is_empty() && memory.index.is_empty());
+        assert!(memory.charges.is_empty() && memory.index.len() == 0);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! for reuse, so in steady state reading allocates nothing per row.
 
 use super::events::ActionKind;
+use crate::core::tasks::key_hash;
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, Event, Reason};
 use rustc_hash::FxHashMap;
@@ -47,6 +48,19 @@ impl BatchRow {
             RowKind::Bad(_) => None,
         }
     }
+
+    /// The low 32 bits of the task key's hash of a call or refund with a
+    /// task id, under the guessed account id: enough to find the task
+    /// index slot it will probe (`Engine::warm_task`).
+    pub(crate) fn task_hash(&self) -> Option<u32> {
+        match self.kind {
+            RowKind::Good {
+                task_hash: Some(hash),
+                ..
+            } => Some(hash),
+            _ => None,
+        }
+    }
 }
 
 /// A row's classification and content.
@@ -60,6 +74,8 @@ enum RowKind {
         /// The engine id the account is expected to have (see
         /// `Engine::apply_hinted`).
         hint: u32,
+        /// See [`BatchRow::task_hash`].
+        task_hash: Option<u32>,
         /// The action's strings: `[plan]`, `[provider, operation, task]` or
         /// `[task]`, by action.
         fields: [Span; 3],
@@ -156,6 +172,7 @@ impl Batch {
                 account,
                 // Filled in by `guess_ids` before the batch is handed over.
                 hint: u32::MAX,
+                task_hash: None,
                 fields,
             },
         });
@@ -170,15 +187,29 @@ impl Batch {
         for row in &mut self.rows {
             if let RowKind::Good {
                 time,
+                action,
                 account,
                 hint,
-                ..
+                task_hash,
+                fields,
             } = &mut row.kind
             {
                 let name = text
                     .get(account.start as usize..account.end as usize)
                     .unwrap_or("");
                 *hint = ids.guess(name, *time);
+                let task = match action {
+                    ActionKind::Call => Some(fields[2]),
+                    ActionKind::Refund => Some(fields[0]),
+                    _ => None,
+                };
+                *task_hash = task
+                    .map(|span| {
+                        text.get(span.start as usize..span.end as usize)
+                            .unwrap_or("")
+                    })
+                    .filter(|task| !task.is_empty())
+                    .map(|task| key_hash(AccountId(*hint), task) as u32);
             }
         }
     }
@@ -203,6 +234,7 @@ impl Batch {
                 account,
                 hint,
                 fields,
+                ..
             } => {
                 let [a, b, c] = fields.map(|f| self.text(f));
                 let action = match *action {
@@ -269,5 +301,62 @@ impl AccountIds {
         self.next = self.next.saturating_add(1);
         self.ids.insert(SmolStr::new(account), id);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::plans::{Plan, PlanBook};
+    use crate::core::time::parse_time;
+    use crate::core::{Engine, RuleBook};
+    use rust_decimal::Decimal;
+
+    fn push(batch: &mut Batch, action: ActionKind, account: &str, fields: [&str; 3]) {
+        let time = parse_time("2025-07-01T00:00:00Z").unwrap();
+        batch.push_good(0, 2, 0, time, action, account, fields);
+    }
+
+    #[test]
+    fn calls_and_refunds_with_a_task_carry_its_key_hash_under_the_guessed_id() {
+        let mut batch = Batch::default();
+        push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
+        push(&mut batch, ActionKind::Call, "b", ["suno", "create", "t1"]);
+        push(&mut batch, ActionKind::Call, "a", ["suno", "lyrics", ""]);
+        push(&mut batch, ActionKind::Refund, "a", ["t1", "", ""]);
+        batch.guess_ids(&mut AccountIds::new(0, None));
+        let hashes: Vec<_> = batch.rows().iter().map(BatchRow::task_hash).collect();
+        let hash = |id, task| Some(key_hash(AccountId(id), task) as u32);
+        assert_eq!(hashes, [None, hash(1, "t1"), None, hash(0, "t1")]);
+    }
+
+    /// The reading side's hash points the replay's load ahead at the slot
+    /// the engine's lookup of the same task then probes.
+    #[test]
+    fn a_rows_task_hash_names_the_slot_the_engine_probes() {
+        let plans = PlanBook::new([Plan {
+            id: "basic".into(),
+            price_usd: Decimal::new(800, 2),
+            monthly_credits: 1000,
+        }])
+        .unwrap();
+        let mut engine = Engine::new(plans, RuleBook::builtin());
+        let mut batch = Batch::default();
+        push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
+        push(&mut batch, ActionKind::Call, "a", ["suno", "create", "t1"]);
+        batch.guess_ids(&mut AccountIds::new(0, None));
+        let hash = batch.rows()[1].task_hash().unwrap();
+        for row in batch.rows() {
+            let RowView::Good(event, id) = batch.view(row) else {
+                panic!("good rows")
+            };
+            assert_eq!(engine.warm_task(hash), 0, "nothing remembered yet");
+            engine
+                .apply_hinted(&event, Some(id))
+                .unwrap()
+                .outcome
+                .unwrap();
+        }
+        assert_ne!(engine.warm_task(hash), 0, "the charge's slot");
     }
 }
