@@ -6,6 +6,7 @@ pub mod batch;
 pub mod csv_source;
 pub mod duration;
 pub mod events;
+mod line_scan;
 pub mod merge;
 pub mod plans;
 pub mod reader;

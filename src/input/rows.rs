@@ -2,7 +2,7 @@
 //! reading half of [`super::csv_source`].
 //!
 //! Almost every row of a real file holds no `"`. Such a row is a line, up
-//! to the first `\r` or `\n`, cut at every `,`: `LineScan` looks for
+//! to the first `\r` or `\n`, cut at every `,`: [`super::line_scan`] looks for
 //! those bytes eight at a time, where the csv crate's state machine looks
 //! at each byte in turn. A row holding a `"` may run over several lines;
 //! it is handed to `csv_core`, fed from the row's first byte, so quoting
@@ -11,6 +11,7 @@
 //! `\r\n` end a row, empty lines are skipped, field counts may vary.
 
 use super::csv_source::MAX_BUFFERED_ROW_BYTES;
+use super::line_scan::{LineEnd, LineScan};
 use memchr::memchr_iter;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -227,7 +228,7 @@ impl<R: Read> RowReader<R> {
                     if self.offset(self.pos + end + 1) > limit_at {
                         return Err(too_long(line));
                     }
-                    fields.push(scan.field_start..end);
+                    fields.push(scan.field_start()..end);
                     bytes.extend_from_slice(row.get(..end).unwrap_or_default());
                     self.newlines += u64::from(row.get(end) == Some(&b'\n'));
                     self.pos += end + 1;
@@ -243,7 +244,7 @@ impl<R: Read> RowReader<R> {
                 if self.ends_too_far() {
                     return Err(too_long(line));
                 }
-                fields.push(scan.field_start..row.len());
+                fields.push(scan.field_start()..row.len());
                 bytes.extend_from_slice(row);
                 self.pos = self.filled;
                 self.latest_start = start;
@@ -325,93 +326,6 @@ impl<R: Read> RowReader<R> {
             }
         }
     }
-}
-
-/// The search, in a row's bytes read so far, for the end of its line, a
-/// quote, and the commas between its fields.
-#[derive(Default)]
-struct LineScan {
-    /// Bytes looked at.
-    scanned: usize,
-    /// Where the field being read starts.
-    field_start: usize,
-}
-
-enum LineEnd {
-    /// A line break at this index ends the line.
-    At(usize),
-    /// The row holds a quote: csv_core must read it.
-    Quote,
-    /// Neither a line break nor a quote in the bytes read so far.
-    NotYet,
-}
-
-impl LineScan {
-    /// Looks at the bytes of `row` not looked at yet, adding the fields
-    /// that end at a comma to `fields`. Rows are short, so this looks at
-    /// eight bytes at a time for the four bytes that matter: memchr does
-    /// one search per comma, and each search costs more to start than
-    /// this costs per byte.
-    fn run(&mut self, row: &[u8], fields: &mut Vec<Range<usize>>) -> LineEnd {
-        let mut words = row.get(self.scanned..).unwrap_or_default().chunks_exact(8);
-        for word in words.by_ref() {
-            let Ok(word) = <[u8; 8]>::try_from(word) else {
-                break;
-            };
-            let word = u64::from_le_bytes(word);
-            let mut commas = bytes_equal(word, b',');
-            let stops =
-                bytes_equal(word, b'"') | bytes_equal(word, b'\r') | bytes_equal(word, b'\n');
-            if stops != 0 {
-                // Only the commas before the first stop belong to the line.
-                commas &= stops ^ (stops - 1);
-            }
-            while commas != 0 {
-                let at = self.scanned + (commas.trailing_zeros() / 8) as usize;
-                commas &= commas - 1;
-                fields.push(self.field_start..at);
-                self.field_start = at + 1;
-            }
-            if stops != 0 {
-                let at = self.scanned + (stops.trailing_zeros() / 8) as usize;
-                return stop_at(row, at);
-            }
-            self.scanned += 8;
-        }
-        let tail = words.remainder();
-        for (i, byte) in tail.iter().enumerate() {
-            let at = self.scanned + i;
-            match byte {
-                b',' => {
-                    fields.push(self.field_start..at);
-                    self.field_start = at + 1;
-                }
-                b'"' | b'\r' | b'\n' => return stop_at(row, at),
-                _ => {}
-            }
-        }
-        self.scanned += tail.len();
-        LineEnd::NotYet
-    }
-}
-
-/// What a quote or line break at `at` means for the line.
-fn stop_at(row: &[u8], at: usize) -> LineEnd {
-    if row.get(at) == Some(&b'"') {
-        LineEnd::Quote
-    } else {
-        LineEnd::At(at)
-    }
-}
-
-/// The high bit of each byte of `word` equal to `byte`.
-fn bytes_equal(word: u64, byte: u8) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const LOW_BITS: u64 = u64::from_ne_bytes([0x7F; 8]);
-    let x = word ^ (ONES * u64::from(byte));
-    // Per byte: the high bit is set unless the byte is 0 (no carry
-    // crosses into the next byte).
-    !(((x & LOW_BITS) + LOW_BITS) | x | LOW_BITS)
 }
 
 fn too_long(line: u64) -> RowError {

@@ -25,7 +25,7 @@ pub const HEADER: [&str; 10] = [
 /// This runs once per balance movement, so it allocates nothing per row:
 /// numbers go through `itoa` stack buffers, the time text is formatted
 /// once per distinct time (consecutive entries mostly share it), and rows
-/// are put together in a reused buffer by [`push_cell`], which quotes as
+/// are put together in a reused buffer by `push_cell`, which quotes as
 /// the `csv` writer of the other reports does, without its per-field
 /// bookkeeping.
 pub struct LedgerWriter<W: Write> {
