@@ -1,7 +1,7 @@
 //! The state of one account: its subscription, its two buckets, and the
 //! task charges it remembers.
 
-use super::ledger::{AccountId, Cycle, TaskId};
+use super::ledger::Cycle;
 use super::plans::PlanRef;
 use super::time::Instant;
 
@@ -57,16 +57,11 @@ pub(crate) struct Subscription {
     pub pending_plan: Option<PlanRef>,
 }
 
-/// A charge remembered for the task window.
+/// What the engine keeps with a charge remembered for the task window
+/// (its key and time are kept by the task memory): what a refund returns,
+/// and where.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskCharge {
-    /// The key's hash, kept so that forgetting the charge and growing the
-    /// index never hash the task id again.
-    pub key_hash: u64,
-    /// The key: account and task id.
-    pub account: AccountId,
-    pub task: TaskId,
-    pub charged_at: Instant,
     /// Cycle and plan in force when charged: a refund returns credits there.
     pub cycle: Cycle,
     pub plan: PlanRef,

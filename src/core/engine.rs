@@ -15,7 +15,7 @@ use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook};
 use super::tasks::key_hash;
-use super::tasks::TaskMemory;
+use super::tasks::{Remembered, TaskMemory};
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -860,18 +860,20 @@ impl Engine {
         // A zero window remembers nothing; any other remembers the charge
         // at least until the next event's time moves past it.
         if self.task_window > TimeDelta::zero() {
-            slot.remember(TaskCharge {
+            slot.remember(Remembered {
                 key_hash: task_hash,
                 account: id,
                 task: task.clone(),
                 charged_at: now,
-                cycle,
-                plan: subscription.plan,
-                extra: from_extra,
-                subscription: from_subscription,
-                songs: rule.songs,
-                lyrics: rule.lyrics,
-                refunded_at: None,
+                data: TaskCharge {
+                    cycle,
+                    plan: subscription.plan,
+                    extra: from_extra,
+                    subscription: from_subscription,
+                    songs: rule.songs,
+                    lyrics: rule.lyrics,
+                    refunded_at: None,
+                },
             });
         }
         self.entries.push(LedgerEntry {
@@ -915,13 +917,13 @@ impl Engine {
                 task: task.as_str().into(),
             }));
         };
-        if let Some(refunded_at) = remembered_charge.refunded_at {
+        if let Some(refunded_at) = remembered_charge.data.refunded_at {
             return Ok(Err(Rejection::AlreadyRefunded {
                 task: task.as_str().into(),
                 refunded_at,
             }));
         }
-        let charge = remembered_charge.clone();
+        let charge = remembered_charge.data.clone();
         let extra = account
             .extra_credits
             .checked_add(charge.extra)
@@ -963,7 +965,7 @@ impl Engine {
         } else {
             account.subscription_credits = subscription;
         }
-        remembered_charge.refunded_at = Some(now);
+        remembered_charge.data.refunded_at = Some(now);
         Ok(Ok(Effect::Refunded {
             charge_cycle: charge.cycle,
             extra: charge.extra,

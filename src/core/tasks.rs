@@ -1,6 +1,7 @@
-//! The task charges remembered for the task window: by the engine (its
-//! [`TaskCharge`]s) and by the journal writer (the call of each charge,
-//! for its refunds), both through [`TaskMemory`].
+//! The task charges remembered for the task window: by the engine (with
+//! each a `TaskCharge`, where its refund returns credits) and by the
+//! journal writer (with each the usage counter of its call), both through
+//! [`TaskMemory`], which keeps each charge's key and time itself.
 //!
 //! Charges are kept in charge order, which is also the order they leave the
 //! window in, so forgetting them is a pop from the front. A hash index
@@ -22,7 +23,6 @@
 //! its own makes the first slot a key probes known from the hash alone, so
 //! the replay can load it ahead (`benches/README.md`, round 6).
 
-use super::account::TaskCharge;
 use super::ledger::{AccountId, TaskId};
 use super::seq_index::{Probe, SeqIndex};
 use super::time::Instant;
@@ -31,33 +31,25 @@ use rustc_hash::FxBuildHasher;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
-/// What a remembered charge must tell about itself.
-pub(crate) trait Remembered {
-    /// [`key_hash`] of its account and task.
-    fn key_hash(&self) -> u64;
+/// A remembered charge: its key, its time, and what the memory's owner
+/// keeps with it.
+#[derive(Debug, Clone)]
+pub(crate) struct Remembered<T> {
+    /// [`key_hash`] of its key, kept so that forgetting the charge never
+    /// hashes the task id again.
+    pub key_hash: u64,
     /// The key: account and task id.
-    fn key(&self) -> (AccountId, &TaskId);
-    /// When it was charged.
-    fn charged_at(&self) -> Instant;
-}
-
-impl Remembered for TaskCharge {
-    fn key_hash(&self) -> u64 {
-        self.key_hash
-    }
-    fn key(&self) -> (AccountId, &TaskId) {
-        (self.account, &self.task)
-    }
-    fn charged_at(&self) -> Instant {
-        self.charged_at
-    }
+    pub account: AccountId,
+    pub task: TaskId,
+    pub charged_at: Instant,
+    pub data: T,
 }
 
 /// Remembered task charges, by account and task id.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskMemory<T> {
     /// Charges in charge order.
-    charges: VecDeque<T>,
+    charges: VecDeque<Remembered<T>>,
     /// Sequence number of `charges[0]`, modulo 2^32.
     first: u32,
     /// Sequence numbers (modulo 2^32) of the remembered charges, by key.
@@ -83,22 +75,19 @@ pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
 }
 
 /// The charge with sequence number `seq`, if still held.
-fn held<T>(charges: &VecDeque<T>, first: u32, seq: u32) -> Option<&T> {
+fn held<T>(charges: &VecDeque<Remembered<T>>, first: u32, seq: u32) -> Option<&Remembered<T>> {
     charges.get(seq.wrapping_sub(first) as usize)
 }
 
 /// Whether the charge numbered `seq` has the key `(account, task)`.
-fn has_key<T: Remembered>(
-    charges: &VecDeque<T>,
+fn has_key<T>(
+    charges: &VecDeque<Remembered<T>>,
     first: u32,
     seq: u32,
     account: AccountId,
     task: &str,
 ) -> bool {
-    held(charges, first, seq).is_some_and(|charge| {
-        let (charge_account, charge_task) = charge.key();
-        charge_account == account && charge_task == task
-    })
+    held(charges, first, seq).is_some_and(|charge| charge.account == account && charge.task == task)
 }
 
 /// One key looked up once, to read its latest charge and then maybe
@@ -110,7 +99,7 @@ pub(crate) struct TaskSlot<'a, T> {
 
 impl<T> TaskSlot<'_, T> {
     /// The latest charge of the key, if still held.
-    pub fn charge(&self) -> Option<&T> {
+    pub fn charge(&self) -> Option<&Remembered<T>> {
         match self.probe {
             Probe::Found { seq, .. } => held(&self.memory.charges, self.memory.first, seq),
             Probe::Vacant { .. } => None,
@@ -119,8 +108,10 @@ impl<T> TaskSlot<'_, T> {
 
     /// Remembers a charge of the key, in place of any earlier one (that
     /// one then only waits for its turn to leave the window). `charge`
-    /// must carry the key and hash the slot was looked up with.
-    pub fn remember(self, charge: T) {
+    /// must carry the key and hash the slot was looked up with. (The
+    /// caller builds it, in place: assembling it here from its parts cost
+    /// an extra copy, 4-6 % of `engine/charge`.)
+    pub fn remember(self, charge: Remembered<T>) {
         let TaskMemory {
             charges,
             first,
@@ -149,7 +140,7 @@ const MIN_GROWTH_CHARGES: usize = 1024;
 /// How far ahead of the oldest charge forgetting loads index slots.
 const FORGET_AHEAD: usize = 16;
 
-impl<T: Remembered> TaskMemory<T> {
+impl<T> TaskMemory<T> {
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
         let (charges, first) = (&self.charges, self.first);
         self.index
@@ -157,13 +148,13 @@ impl<T: Remembered> TaskMemory<T> {
     }
 
     /// The latest charge of `task` by `account`, if still held.
-    pub fn get(&self, account: AccountId, task: &str) -> Option<&T> {
+    pub fn get(&self, account: AccountId, task: &str) -> Option<&Remembered<T>> {
         let seq = self.find(key_hash(account, task), account, task)?;
         held(&self.charges, self.first, seq)
     }
 
     /// The same, to mark it refunded.
-    pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut T> {
+    pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut Remembered<T>> {
         let seq = self.find(key_hash(account, task), account, task)?;
         self.charges.get_mut(seq.wrapping_sub(self.first) as usize)
     }
@@ -200,18 +191,18 @@ impl<T: Remembered> TaskMemory<T> {
     /// time order, so this stops at the first one still remembered.
     fn forget_through(&mut self, cutoff: Instant) {
         while let Some(front) = self.charges.front() {
-            if front.charged_at() > cutoff {
+            if front.charged_at > cutoff {
                 break;
             }
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
-            self.index.remove(front.key_hash(), self.first);
+            self.index.remove(front.key_hash, self.first);
             self.charges.pop_front();
             self.first = self.first.wrapping_add(1);
             // Load the slot of a charge that will be forgotten a little
             // later, so that its removal finds it in cache.
             if let Some(later) = self.charges.get(FORGET_AHEAD) {
-                std::hint::black_box(self.index.warm(later.key_hash()));
+                std::hint::black_box(self.index.warm(later.key_hash));
             }
         }
     }
@@ -220,44 +211,35 @@ impl<T: Remembered> TaskMemory<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ledger::Cycle;
-    use crate::core::plans::PlanRef;
     use crate::core::time::parse_time;
     use chrono::TimeDelta;
 
-    fn charge(account: u32, task: &str, at: &str) -> TaskCharge {
-        let at = parse_time(at).unwrap();
-        TaskCharge {
-            key_hash: key_hash(AccountId(account), task),
-            account: AccountId(account),
+    /// Remembered charges with, as data, the time of their refund.
+    type Memory = TaskMemory<Option<Instant>>;
+
+    /// Remembers a charge of `task` by `account` at `at`.
+    fn remember(memory: &mut Memory, account: u32, task: &str, at: &str) {
+        let account = AccountId(account);
+        let key_hash = key_hash(account, task);
+        memory.slot(key_hash, account, task).remember(Remembered {
+            key_hash,
+            account,
             task: task.into(),
-            charged_at: at,
-            cycle: Cycle { start: at, end: at },
-            plan: PlanRef(0),
-            extra: 0,
-            subscription: 10,
-            songs: 2,
-            lyrics: 0,
-            refunded_at: None,
-        }
+            charged_at: parse_time(at).unwrap(),
+            data: None,
+        });
     }
 
-    fn remember(memory: &mut TaskMemory<TaskCharge>, charge: TaskCharge) {
-        memory
-            .slot(charge.key_hash, charge.account, &charge.task.clone())
-            .remember(charge);
-    }
-
-    fn forget_until(memory: &mut TaskMemory<TaskCharge>, to: &str, window: TimeDelta) {
+    fn forget_until(memory: &mut Memory, to: &str, window: TimeDelta) {
         memory.forget_through(parse_time(to).unwrap() - window);
     }
 
     #[test]
     fn keys_are_per_account_and_charges_leave_in_order() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory::<TaskCharge>::default();
-        remember(&mut memory, charge(0, "t", "2025-07-01T00:00:00Z"));
-        remember(&mut memory, charge(1, "t", "2025-07-01T00:30:00Z"));
+        let mut memory = Memory::default();
+        remember(&mut memory, 0, "t", "2025-07-01T00:00:00Z");
+        remember(&mut memory, 1, "t", "2025-07-01T00:30:00Z");
         assert!(memory.get(AccountId(0), "t").is_some());
         assert!(memory.get(AccountId(2), "t").is_none());
         forget_until(&mut memory, "2025-07-01T01:00:00Z", hour);
@@ -268,13 +250,13 @@ mod tests {
     #[test]
     fn a_later_charge_of_the_same_key_outlives_the_earlier_one() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory::<TaskCharge>::default();
-        remember(&mut memory, charge(0, "t", "2025-07-01T00:00:00Z"));
-        remember(&mut memory, charge(0, "t", "2025-07-01T00:40:00Z"));
+        let mut memory = Memory::default();
+        remember(&mut memory, 0, "t", "2025-07-01T00:00:00Z");
+        remember(&mut memory, 0, "t", "2025-07-01T00:40:00Z");
         forget_until(&mut memory, "2025-07-01T01:00:00Z", hour);
         let kept = memory.get(AccountId(0), "t").map(|c| c.charged_at);
         assert_eq!(kept, Some(parse_time("2025-07-01T00:40:00Z").unwrap()));
-        memory.get_mut(AccountId(0), "t").unwrap().refunded_at = kept;
+        memory.get_mut(AccountId(0), "t").unwrap().data = kept;
         forget_until(&mut memory, "2025-07-01T01:40:00Z", hour);
         assert!(memory.get(AccountId(0), "t").is_none());
         assert!(memory.charges.is_empty() && memory.index.len() == 0);
@@ -282,13 +264,10 @@ mod tests {
 
     #[test]
     fn the_queue_grows_by_an_eighth_not_double() {
-        let mut memory = TaskMemory::<TaskCharge>::default();
+        let mut memory = Memory::default();
         let n = 100_000;
         for i in 0..n {
-            remember(
-                &mut memory,
-                charge(0, &format!("t{i}"), "2025-07-01T00:00:00Z"),
-            );
+            remember(&mut memory, 0, &format!("t{i}"), "2025-07-01T00:00:00Z");
         }
         let capacity = memory.charges.capacity();
         assert!(
@@ -300,13 +279,13 @@ mod tests {
     #[test]
     fn sequence_numbers_wrap_around() {
         let hour = TimeDelta::hours(1);
-        let mut memory = TaskMemory::<TaskCharge> {
+        let mut memory = Memory {
             first: u32::MAX - 1,
             ..TaskMemory::default()
         };
         for (i, at) in ["00:00", "00:10", "00:20", "00:30"].iter().enumerate() {
             let at = format!("2025-07-01T{at}:00Z");
-            remember(&mut memory, charge(0, &format!("t{i}"), &at));
+            remember(&mut memory, 0, &format!("t{i}"), &at);
         }
         for i in 0..4 {
             let task = format!("t{i}");
@@ -322,7 +301,7 @@ mod tests {
         );
         assert!(memory.get(AccountId(0), "t1").is_none());
         assert!(memory.get(AccountId(0), "t2").is_some());
-        remember(&mut memory, charge(0, "t1", "2025-07-01T01:20:00Z"));
+        remember(&mut memory, 0, "t1", "2025-07-01T01:20:00Z");
         assert!(memory.get(AccountId(0), "t1").is_some());
     }
 }

@@ -81,7 +81,7 @@
 use super::text::{self, push_usd};
 use crate::core::tasks::{key_hash, Remembered, TaskMemory};
 use crate::core::time::{format_time, Instant};
-use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry, TaskId};
+use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry};
 use chrono::TimeDelta;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -204,8 +204,8 @@ pub struct JournalWriter<W: Write> {
     usage: HashTable<UsageKey>,
     /// Indices of the `expired:` counters, by plan.
     expired: FxHashMap<Box<str>, usize>,
-    /// Charged tasks inside the task window.
-    tasks: TaskMemory<Charged>,
+    /// Charged tasks inside the task window, each with its call's `usage:` counter.
+    tasks: TaskMemory<usize>,
     /// The time of the last entry, and its text and date as written.
     time: Option<Instant>,
     time_text: Vec<u8>,
@@ -307,19 +307,19 @@ impl<W: Write> JournalWriter<W> {
                     let key_hash = key_hash(entry.account, task);
                     self.tasks
                         .slot(key_hash, entry.account, task)
-                        .remember(Charged {
+                        .remember(Remembered {
                             key_hash,
                             account: entry.account,
                             task: task.clone(),
                             charged_at: entry.time,
-                            usage,
+                            data: usage,
                         });
                 }
                 usage
             }
             EntryKind::Refund => {
                 let task = entry.task.as_deref().unwrap_or("");
-                let Some(usage) = self.tasks.get(entry.account, task).map(|c| c.usage) else {
+                let Some(usage) = self.tasks.get(entry.account, task).map(|c| c.data) else {
                     return Err(invalid(format!(
                         "refund entry of {account} at {}: the journal saw no charge of its task",
                         format_time(entry.time)
@@ -590,30 +590,6 @@ fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
         date.extend_from_slice(time.get(..10).unwrap_or_default());
     } else {
         date.extend_from_slice(t.format("%Y-%m-%d").to_string().as_bytes());
-    }
-}
-
-/// A charged task's call, remembered for refunds in a [`TaskMemory`], as
-/// the engine remembers the charge itself.
-#[derive(Debug)]
-struct Charged {
-    key_hash: u64,
-    account: AccountId,
-    task: TaskId,
-    charged_at: Instant,
-    /// Its `usage:` counter.
-    usage: usize,
-}
-
-impl Remembered for Charged {
-    fn key_hash(&self) -> u64 {
-        self.key_hash
-    }
-    fn key(&self) -> (AccountId, &TaskId) {
-        (self.account, &self.task)
-    }
-    fn charged_at(&self) -> Instant {
-        self.charged_at
     }
 }
 
