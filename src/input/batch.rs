@@ -26,6 +26,14 @@ struct Span {
     end: u32,
 }
 
+impl Span {
+    /// The string it names in `text` (the batch's text).
+    fn of(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+}
+
 /// One row of a batch.
 #[derive(Debug)]
 pub struct BatchRow {
@@ -143,9 +151,7 @@ impl Batch {
     }
 
     fn text(&self, span: Span) -> &str {
-        self.text
-            .get(span.start as usize..span.end as usize)
-            .unwrap_or("")
+        span.of(&self.text)
     }
 
     /// Adds a well-formed row: its time, action and strings.
@@ -194,20 +200,14 @@ impl Batch {
                 fields,
             } = &mut row.kind
             {
-                let name = text
-                    .get(account.start as usize..account.end as usize)
-                    .unwrap_or("");
-                *hint = ids.guess(name, *time);
+                *hint = ids.guess(account.of(text), *time);
                 let task = match action {
                     ActionKind::Call => Some(fields[2]),
                     ActionKind::Refund => Some(fields[0]),
                     _ => None,
                 };
                 *task_hash = task
-                    .map(|span| {
-                        text.get(span.start as usize..span.end as usize)
-                            .unwrap_or("")
-                    })
+                    .map(|span| span.of(text))
                     .filter(|task| !task.is_empty())
                     .map(|task| key_hash(AccountId(*hint), task) as u32);
             }
