@@ -13,6 +13,7 @@ pub mod plans;
 pub mod rejection;
 pub mod rules;
 pub(crate) mod seq_index;
+pub(crate) mod short_key;
 pub mod statements;
 pub mod summary;
 pub(crate) mod tasks;

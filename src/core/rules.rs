@@ -1,5 +1,6 @@
 //! The rule book: what one API call costs in credits and what it yields.
 
+use super::short_key::ShortKey;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
@@ -44,22 +45,40 @@ pub enum RuleError {
 #[derive(Debug, Clone, Default)]
 pub struct RuleBook {
     /// Rules keyed by (provider, operation), hashed together so that a
-    /// lookup (once per call) is one probe. FxHash rather than SipHash;
-    /// nothing iterates it in an order that reaches output (`sorted`
-    /// sorts).
+    /// lookup (once per call) is one probe. The key is the names'
+    /// [`ShortKey`]s, which for names of up to 16 bytes are the names
+    /// themselves: making, hashing and comparing them takes no loop over
+    /// the bytes (`short_key.rs` has the measurement). FxHash rather than
+    /// SipHash; nothing iterates the table in an order that reaches output
+    /// (`sorted` sorts).
     rules: HashTable<KeyedRule>,
 }
 
 /// A rule with its key.
 #[derive(Debug, Clone)]
 struct KeyedRule {
+    keys: (ShortKey, ShortKey),
     provider: Box<str>,
     operation: Box<str>,
     rule: Rule,
 }
 
-fn key_hash(provider: &str, operation: &str) -> u64 {
-    FxBuildHasher.hash_one((provider, operation))
+impl KeyedRule {
+    /// Whether this is the rule of `provider` and `operation`, whose keys
+    /// are `keys`. Only names longer than a key holds are compared whole.
+    fn is_for(&self, keys: (ShortKey, ShortKey), provider: &str, operation: &str) -> bool {
+        self.keys == keys
+            && (keys.0.is_exact() || *self.provider == *provider)
+            && (keys.1.is_exact() || *self.operation == *operation)
+    }
+}
+
+fn keys_of(provider: &str, operation: &str) -> (ShortKey, ShortKey) {
+    (ShortKey::of(provider), ShortKey::of(operation))
+}
+
+fn key_hash(keys: (ShortKey, ShortKey)) -> u64 {
+    FxBuildHasher.hash_one(keys)
 }
 
 /// The guide's table (RULES.md section 3): provider, operations, credits,
@@ -130,24 +149,25 @@ impl RuleBook {
                 operation: operation.to_owned(),
             });
         }
+        let keys = keys_of(provider, operation);
         self.rules.insert_unique(
-            key_hash(provider, operation),
+            key_hash(keys),
             KeyedRule {
+                keys,
                 provider: provider.into(),
                 operation: operation.into(),
                 rule,
             },
-            |r| key_hash(&r.provider, &r.operation),
+            |r| key_hash(r.keys),
         );
         Ok(())
     }
 
     /// The rule for one provider and operation, if the book has one.
     pub fn get(&self, provider: &str, operation: &str) -> Option<Rule> {
+        let keys = keys_of(provider, operation);
         self.rules
-            .find(key_hash(provider, operation), |r| {
-                *r.provider == *provider && *r.operation == *operation
-            })
+            .find(key_hash(keys), |r| r.is_for(keys, provider, operation))
             .map(|r| r.rule)
     }
 
@@ -212,5 +232,29 @@ mod tests {
             Err(RuleError::Duplicate { .. })
         ));
         assert_eq!(book.insert("", "o", rule), Err(RuleError::EmptyName));
+    }
+
+    #[test]
+    fn long_names_with_the_same_ends_are_told_apart() {
+        // 17 bytes: the middle byte is in neither end a short key holds.
+        let (x, y, z) = (
+            "abcdefghX12345678",
+            "abcdefghY12345678",
+            "abcdefghZ12345678",
+        );
+        let rule = |credits| Rule {
+            credits,
+            songs: 0,
+            lyrics: 0,
+        };
+        let mut book = RuleBook::default();
+        book.insert("p", x, rule(1)).unwrap();
+        book.insert("p", y, rule(2)).unwrap();
+        book.insert(x, "o", rule(3)).unwrap();
+        assert_eq!(book.get("p", x), Some(rule(1)));
+        assert_eq!(book.get("p", y), Some(rule(2)));
+        assert_eq!(book.get("p", z), None);
+        assert_eq!(book.get(x, "o"), Some(rule(3)));
+        assert_eq!(book.get(y, "o"), None);
     }
 }
