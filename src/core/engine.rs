@@ -15,7 +15,7 @@ use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook};
 use super::tasks::key_hash;
-use super::tasks::{Remembered, TaskMemory};
+use super::tasks::{remembered, Remembered, TaskMemory};
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -986,14 +986,6 @@ fn task_id(task: &str) -> TaskId {
     } else {
         TaskId::new(task)
     }
-}
-
-/// A task charged at `charged_at` is remembered at `now` while
-/// `now < charged_at + window`.
-fn remembered(charged_at: Instant, window: TimeDelta, now: Instant) -> bool {
-    charged_at
-        .checked_add_signed(window)
-        .is_none_or(|end| now < end)
 }
 
 fn overflow(account: &Account, what: &'static str) -> EngineError {
