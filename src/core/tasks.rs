@@ -25,7 +25,7 @@
 
 use super::ledger::{AccountId, TaskId};
 use super::seq_index::{Probe, SeqIndex};
-use super::time::Instant;
+use super::time::{DaySeconds, Instant};
 use chrono::TimeDelta;
 use rustc_hash::FxBuildHasher;
 use std::collections::VecDeque;
@@ -57,8 +57,13 @@ pub(crate) struct TaskMemory<T> {
     /// unambiguous while fewer than 2^32 charges are held (hundreds of
     /// gigabytes of them).
     index: SeqIndex,
-    /// Until this time `forget_at` has nothing to forget (see there).
-    forget_from: Option<Instant>,
+    /// The second (since 1970) from which `forget_at` may find the oldest
+    /// charge to forget; before it, it has nothing to do.
+    forget_from_second: i64,
+    /// Seconds of the times `forget_at` is given, and of the charges it
+    /// checks: each mostly on the same day as the one before.
+    now_seconds: DaySeconds,
+    charge_seconds: DaySeconds,
 }
 
 impl<T> Default for TaskMemory<T> {
@@ -67,14 +72,16 @@ impl<T> Default for TaskMemory<T> {
             charges: VecDeque::new(),
             first: 0,
             index: SeqIndex::default(),
-            forget_from: None,
+            forget_from_second: i64::MIN,
+            now_seconds: DaySeconds::default(),
+            charge_seconds: DaySeconds::default(),
         }
     }
 }
 
-/// Charges are forgotten in batches, up to this fraction of the window
-/// late (see [`TaskMemory::forget_at`]).
-const FORGET_LATE_DIVISOR: i32 = 64;
+/// How many whole seconds past its window a charge may be held (see
+/// [`TaskMemory::forget_at`]).
+const FORGET_MARGIN_SECONDS: i64 = 2;
 
 /// The hash of a key, computed once per event and kept in its charge.
 pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
@@ -195,39 +202,35 @@ impl<T> TaskMemory<T> {
     }
 
     /// Forgets the charges that a `window` no longer remembers at `now`
-    /// (a charge at `c` is remembered while `now < c + window`), in
-    /// batches: a charge is gone once `now` reaches `c + window + late`,
-    /// with `late` a 64th of the window.
+    /// (a charge at `c` is remembered while `now < c + window`), counting
+    /// in whole seconds since 1970: a charge leaves once the second of
+    /// `now` is [`FORGET_MARGIN_SECONDS`] past the second of `c` plus the
+    /// window's whole seconds. The margin covers the fractions of `c` and
+    /// of the window (less than a second each; chrono counts a leap
+    /// second inside second 59), so no charge leaves early; one may stay
+    /// up to 3 seconds late.
     ///
     /// A charge held past its window changes no outcome, because every
-    /// user of a found charge checks its time first. Forgetting only serves
-    /// to bound memory, and in batches it needs one time subtraction per
-    /// batch instead of one per event: chrono's arithmetic was about 75
-    /// instructions of a charge's 1 076 (`engine/charge`, counted with
-    /// callgrind). The memory holds at most a 64th of a window more.
+    /// user of a found charge checks its time with [`remembered`] first.
+    /// Forgetting only bounds memory, so whole seconds are enough, and
+    /// they cost less than chrono's general time arithmetic: that was
+    /// about 75 instructions of a charge's 1 076 (`engine/charge`,
+    /// counted with callgrind).
     pub fn forget_at(&mut self, now: Instant, window: TimeDelta) {
-        if self.forget_from.is_some_and(|from| now < from) {
+        let now_second = self.now_seconds.second_of(now);
+        if now_second < self.forget_from_second {
             return;
         }
-        // A window reaching back past the calendar's start has forgotten
-        // nothing yet.
-        if let Some(cutoff) = now.checked_sub_signed(window) {
-            self.forget_through(cutoff);
-        }
-        // The oldest charge left, or any later one, leaves the window no
-        // earlier than its time plus the window.
-        let oldest = self.charges.front().map_or(now, |charge| charge.charged_at);
-        self.forget_from = oldest
-            .checked_add_signed(window)
-            .and_then(|leaves| leaves.checked_add_signed(window / FORGET_LATE_DIVISOR));
-    }
-
-    /// Forgets every charge made at or before `cutoff`. Charges are in
-    /// time order, so this stops at the first one still remembered.
-    fn forget_through(&mut self, cutoff: Instant) {
+        // Charges whose second plus `reach` has passed are forgotten.
+        let reach = window.num_seconds().saturating_add(FORGET_MARGIN_SECONDS);
         while let Some(front) = self.charges.front() {
-            if front.charged_at > cutoff {
-                break;
+            let due_second = self
+                .charge_seconds
+                .second_of(front.charged_at)
+                .saturating_add(reach);
+            if due_second > now_second {
+                self.forget_from_second = due_second;
+                return;
             }
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
@@ -240,6 +243,8 @@ impl<T> TaskMemory<T> {
                 std::hint::black_box(self.index.warm(later.key_hash));
             }
         }
+        // Empty: a charge made from now on is due no earlier than this.
+        self.forget_from_second = now_second.saturating_add(reach);
     }
 }
 
@@ -265,8 +270,11 @@ mod tests {
         });
     }
 
+    /// Forgets what `window` no longer remembers at `to`, given the few
+    /// seconds' margin `forget_at` takes.
     fn forget_until(memory: &mut Memory, to: &str, window: TimeDelta) {
-        memory.forget_through(parse_time(to).unwrap() - window);
+        let margin = TimeDelta::seconds(FORGET_MARGIN_SECONDS + 1);
+        memory.forget_at(parse_time(to).unwrap() + margin, window);
     }
 
     #[test]
@@ -341,42 +349,63 @@ mod tests {
     }
 
     #[test]
-    fn charges_are_forgotten_in_batches_a_64th_of_the_window_late() {
-        // A 64 h window: charges may stay an hour past it.
-        let window = TimeDelta::hours(64);
+    fn charges_leave_in_whole_seconds_never_early() {
+        let hour = TimeDelta::hours(1);
         let at = |text: &str| parse_time(text).unwrap();
         let mut memory = Memory::default();
-        remember(&mut memory, 0, "a", "2025-07-01T00:00:00Z");
-        memory.forget_at(at("2025-07-01T00:00:00Z"), window);
-        remember(&mut memory, 0, "b", "2025-07-01T00:30:00Z");
-        // Past a's window (64 h) but not past its hour late: still held.
-        memory.forget_at(at("2025-07-03T16:59:59Z"), window);
+        remember(&mut memory, 0, "a", "2025-07-01T00:00:00.5Z");
+        // Its window ended at 01:00:00.5; the margin keeps it 2 s more.
+        memory.forget_at(at("2025-07-01T01:00:01.9Z"), hour);
         assert!(memory.get(AccountId(0), "a").is_some());
-        // 65 h after a: a goes, and b, whose window ended too.
-        memory.forget_at(at("2025-07-03T17:00:00Z"), window);
+        memory.forget_at(at("2025-07-01T01:00:02Z"), hour);
         assert!(memory.get(AccountId(0), "a").is_none());
+        // A leap second is counted in second 59: a charge in it stays
+        // until two seconds after 00:59:59 plus the hour.
+        let mut memory = Memory::default();
+        remember(&mut memory, 0, "b", "2016-12-31T23:59:60.5Z");
+        memory.forget_at(at("2017-01-01T01:00:00.9Z"), hour);
+        assert!(memory.get(AccountId(0), "b").is_some());
+        memory.forget_at(at("2017-01-01T01:00:01Z"), hour);
         assert!(memory.get(AccountId(0), "b").is_none());
     }
 
+    use proptest::strategy::Strategy;
+
     proptest::proptest! {
-        /// Whatever the times: `forget_at` never forgets a charge its window
-        /// still remembers, and holds none a 64th of the window late.
+        /// Whatever the times (fractions and leap seconds too) and the
+        /// window: `forget_at` never forgets a charge its window still
+        /// remembers, and holds none 3 seconds past its window.
         #[test]
-        fn forgetting_is_never_early_and_at_most_a_64th_late(
-            steps in proptest::collection::vec((0i64..7_200, proptest::bool::ANY), 1..200),
-            window_seconds in 0i64..20_000,
+        fn forgetting_is_never_early_and_at_most_3_seconds_late(
+            // Gaps and windows of milliseconds to hours: short ones put
+            // events near the second a charge leaves in.
+            steps in proptest::collection::vec(
+                (proptest::prop_oneof![0i64..7_200_000, 0i64..3_000], proptest::bool::ANY, proptest::bool::ANY),
+                1..200,
+            ),
+            window_millis in proptest::prop_oneof![
+                0i64..20_000_000,
+                0i64..5_000,
+                (0i64..5_000).prop_map(|s| s * 1_000),
+            ],
         ) {
-            let window = TimeDelta::seconds(window_seconds);
-            let late = window / FORGET_LATE_DIVISOR;
-            let mut now = parse_time("2025-07-01T00:00:00Z").unwrap();
+            let window = TimeDelta::milliseconds(window_millis);
+            let late = TimeDelta::seconds(3);
+            // From a second 59 with a leap second after it.
+            let mut now = parse_time("2016-12-31T23:59:59Z").unwrap();
             let mut memory = Memory::default();
             let mut charged: Vec<(String, Instant)> = Vec::new();
-            for (i, (gap, charge)) in steps.into_iter().enumerate() {
-                now += TimeDelta::seconds(gap);
+            for (i, (gap_millis, leap, charge)) in steps.into_iter().enumerate() {
+                now += TimeDelta::milliseconds(gap_millis);
+                // Now and then the leap second after a second 59, if any.
+                if leap && now.timestamp().rem_euclid(60) == 59 {
+                    let nanos = 1_000_000_000 + now.timestamp_subsec_nanos() % 1_000_000_000;
+                    now = chrono::DateTime::from_timestamp(now.timestamp(), nanos).unwrap();
+                }
                 memory.forget_at(now, window);
                 for (task, at) in &charged {
                     let held = memory.get(AccountId(0), task).is_some();
-                    if *at + window > now {
+                    if remembered(*at, window, now) {
                         proptest::prop_assert!(held, "{} forgotten early", task);
                     }
                     if *at + window + late <= now {
