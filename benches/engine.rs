@@ -8,74 +8,11 @@
 mod common;
 
 use chrono::TimeDelta;
-use creditsim::core::time::Instant;
-use creditsim::core::{Action, Engine, Event, RuleBook};
+use creditsim::core::{Engine, RuleBook};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 
-const ACCOUNTS: usize = 10_000;
-const CHARGES: usize = 100_000;
-
-/// A charge, owning the strings the borrowed [`Event`] points into.
-struct Charge {
-    time: Instant,
-    account: String,
-    task: String,
-}
-
-impl Charge {
-    /// The call, a Suno generation that costs 10 credits.
-    fn event(&self) -> Event<'_> {
-        Event {
-            time: self.time,
-            account: &self.account,
-            action: Action::Call {
-                provider: "suno",
-                operation: "create",
-                task: Some(&self.task),
-            },
-        }
-    }
-}
-
-fn names() -> Vec<String> {
-    (0..ACCOUNTS).map(|i| format!("acct-{i:06}")).collect()
-}
-
-/// An engine with every account subscribed to a plan that never runs out,
-/// already in steady state: a day of charges (the task window) behind it.
-fn warm_engine(names: &[String], charges: &[Charge]) -> Engine {
-    let mut engine = Engine::new(common::plans(), RuleBook::builtin());
-    for name in names {
-        engine
-            .subscribe(common::start(), name, "huge")
-            .expect("subscribes");
-    }
-    for charge in charges {
-        engine
-            .charge(
-                charge.time,
-                &charge.account,
-                "suno",
-                "create",
-                Some(&charge.task),
-            )
-            .expect("charges");
-    }
-    engine
-}
-
-/// `CHARGES` charges, one a second (so tasks leave the 24 h window as new
-/// ones come, as in a long replay), starting at `from`.
-fn charges(from: Instant, prefix: &str) -> Vec<Charge> {
-    (0..CHARGES)
-        .map(|i| Charge {
-            time: from + TimeDelta::seconds(i as i64),
-            account: format!("acct-{:06}", (i * 7919) % ACCOUNTS),
-            task: format!("{prefix}-{i:x}"),
-        })
-        .collect()
-}
+use common::charges::{charges, names, warm_engine, ACCOUNTS, CHARGES};
 
 fn bench_charge(c: &mut Criterion) {
     let names = names();

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each benchmark uses part of this module
 
+pub mod charges;
+
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{Plan, PlanBook};
 use rand::{Rng, SeedableRng};
