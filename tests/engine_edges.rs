@@ -1655,3 +1655,18 @@ fn boundary_past_the_calendar_is_an_error_that_changes_nothing() {
     // Still queued: asking again gives the same error, not a silent skip.
     assert!(engine.advance_to(boundary).is_err());
 }
+
+/// Errors no input can cause (a broken engine rule, or more than
+/// `u32::MAX` accounts), by their messages alone.
+#[test]
+fn errors_no_input_reaches_say_what_they_are() {
+    let broken = EngineError::Invariant("a billing cycle is not a whole number of days");
+    assert_eq!(
+        broken.to_string(),
+        "internal error: a billing cycle is not a whole number of days (a bug in creditsim; please report it with the input)"
+    );
+    assert_eq!(
+        EngineError::TooManyAccounts.to_string(),
+        "more than 4294967295 accounts"
+    );
+}

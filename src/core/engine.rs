@@ -7,13 +7,13 @@
 //! billing-cycle boundary up to that time rolls over, for every account,
 //! idle ones included, in time order and, at equal times, by account name.
 
-use super::account::{Account, AccountName, Balance, Status, Subscription, TaskCharge};
+use super::account::{whole_days, Account, AccountName, Balance, Status, Subscription, TaskCharge};
 use super::event::{Action, Event};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 use super::money::extra_credits_price_usd;
 use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
-use super::rules::{Rule, RuleBook};
+use super::rules::{Rule, RuleBook, RuleRef};
 use super::tasks::key_hash;
 use super::tasks::{remembered, Remembered, TaskMemory};
 use super::time::{add_months, format_time, Instant};
@@ -65,7 +65,16 @@ pub enum EngineError {
     /// More accounts than the engine can index.
     #[error("more than {} accounts", u32::MAX)]
     TooManyAccounts,
+    /// A rule the engine relies on was broken: a bug in the engine, not
+    /// in the input. Nothing changed; the engine refuses the event rather
+    /// than apply it wrongly.
+    #[error("internal error: {0} (a bug in creditsim; please report it with the input)")]
+    Invariant(&'static str),
 }
+
+/// Every billing cycle is a whole number of days (`whole_days`).
+const NOT_WHOLE_DAYS: EngineError =
+    EngineError::Invariant("a billing cycle is not a whole number of days");
 
 /// What an event did to its account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -344,8 +353,8 @@ impl Engine {
                 operation,
                 task,
             } => {
-                let rule = self.rules.get(provider, operation);
-                if let (Some(rule), None) = (rule, task) {
+                let rule = self.rules.find(provider, operation);
+                if let (Some((_, rule)), None) = (rule, task) {
                     if rule.credits > 0 {
                         return Err(EngineError::TaskRequired {
                             credits: rule.credits,
@@ -595,19 +604,25 @@ impl Engine {
     /// RULES.md order: expire, end or switch plan, fee and grant.
     fn roll_over(&mut self, id: AccountId, boundary: Instant) -> Result<(), EngineError> {
         let account = &mut self.accounts[id.index()];
-        // The next boundary first: if it is out of range, nothing changes.
-        let next_end = match &account.subscription {
+        // The next cycle first: if it is out of range, nothing changes.
+        let next_cycle = match &account.subscription {
             None => return Ok(()),
             Some(s) if s.cancelling => None,
-            Some(s) => Some(
-                s.cycle_index
+            Some(s) => {
+                let end = s
+                    .cycle_index
                     .checked_add(2)
                     .and_then(|months| add_months(s.anchor, months))
                     .ok_or_else(|| EngineError::TimeOutOfRange {
                         account: account.name.to_string(),
                         anchor: s.anchor,
-                    })?,
-            ),
+                    })?;
+                let cycle = Cycle {
+                    start: boundary,
+                    end,
+                };
+                Some((cycle, whole_days(cycle).ok_or(NOT_WHOLE_DAYS)?))
+            }
         };
         let Some(mut subscription) = account.subscription.take() else {
             return Ok(());
@@ -634,7 +649,7 @@ impl Engine {
                 subscription_balance: 0,
             });
         }
-        let Some(end) = next_end else {
+        let Some((cycle, cycle_days)) = next_cycle else {
             // A pending cancellation ends the subscription here.
             return Ok(());
         };
@@ -642,10 +657,8 @@ impl Engine {
             subscription.plan = plan;
         }
         subscription.cycle_index += 1;
-        subscription.cycle = Cycle {
-            start: boundary,
-            end,
-        };
+        subscription.cycle = cycle;
+        subscription.cycle_days = cycle_days;
         self.start_cycle(id, subscription);
         Ok(())
     }
@@ -718,11 +731,13 @@ impl Engine {
             anchor: now,
         })?;
         let cycle = Cycle { start: now, end };
+        let cycle_days = whole_days(cycle).ok_or(NOT_WHOLE_DAYS)?;
         let subscription = Subscription {
             plan,
             anchor: now,
             cycle_index: 0,
             cycle,
+            cycle_days,
             cancelling: false,
             pending_plan: None,
         };
@@ -801,12 +816,12 @@ impl Engine {
         &mut self,
         id: AccountId,
         now: Instant,
-        rule: Option<Rule>,
+        rule: Option<(RuleRef, Rule)>,
         provider: &str,
         operation: &str,
         task: Option<&str>,
     ) -> Result<Result<Effect, Rejection>, EngineError> {
-        let Some(rule) = rule else {
+        let Some((rule_ref, rule)) = rule else {
             return Ok(Err(Rejection::UnknownOperation {
                 provider: provider.into(),
                 operation: operation.into(),
@@ -853,27 +868,26 @@ impl Engine {
         }
         let from_extra = account.extra_credits.min(cost);
         let from_subscription = cost - from_extra;
+        let cycle = subscription.cycle;
+        let charge = TaskCharge::new(
+            cycle,
+            subscription.cycle_days,
+            subscription.plan,
+            rule_ref,
+            from_extra,
+        );
         account.extra_credits -= from_extra;
         account.subscription_credits -= from_subscription;
         let task = task_id(task);
-        let cycle = subscription.cycle;
         // A zero window remembers nothing; any other remembers the charge
         // at least until the next event's time moves past it.
         if self.task_window > TimeDelta::zero() {
             slot.remember(Remembered {
-                key_hash: task_hash,
+                key_hash: task_hash as u32,
                 account: id,
                 task: task.clone(),
                 charged_at: now,
-                data: TaskCharge {
-                    cycle,
-                    plan: subscription.plan,
-                    extra: from_extra,
-                    subscription: from_subscription,
-                    songs: rule.songs,
-                    lyrics: rule.lyrics,
-                    refunded_at: None,
-                },
+                data: charge,
             });
         }
         self.entries.push(LedgerEntry {
@@ -924,36 +938,48 @@ impl Engine {
             }));
         }
         let charge = remembered_charge.data.clone();
+        let broken = EngineError::Invariant("a remembered charge lost its rule or cycle");
+        let (rule, charge_cycle) = self
+            .rules
+            .at(charge.rule)
+            .zip(charge.cycle())
+            .ok_or(broken)?;
+        let from_subscription =
+            rule.credits
+                .checked_sub(charge.extra)
+                .ok_or(EngineError::Invariant(
+                    "a remembered charge took more extra credits than its rule costs",
+                ))?;
         let extra = account
             .extra_credits
             .checked_add(charge.extra)
             .ok_or_else(|| overflow(account, "extra credits"))?;
         let subscription = account
             .subscription_credits
-            .checked_add(charge.subscription)
+            .checked_add(from_subscription)
             .ok_or_else(|| overflow(account, "subscription credits"))?;
-        let cycle_ended = current_cycle != Some(charge.cycle);
+        let cycle_ended = current_cycle != Some(charge_cycle);
         account.extra_credits = extra;
         self.entries.push(LedgerEntry {
             time: now,
             account: id,
             kind: EntryKind::Refund,
-            cycle: charge.cycle,
+            cycle: charge_cycle,
             plan: None,
             task: Some(task),
             extra_delta: i128::from(charge.extra),
-            subscription_delta: i128::from(charge.subscription),
+            subscription_delta: i128::from(from_subscription),
             usd: Decimal::ZERO,
             extra_balance: extra,
             subscription_balance: subscription,
         });
-        let expired = if cycle_ended { charge.subscription } else { 0 };
+        let expired = if cycle_ended { from_subscription } else { 0 };
         if expired > 0 {
             self.entries.push(LedgerEntry {
                 time: now,
                 account: id,
                 kind: EntryKind::Expire,
-                cycle: charge.cycle,
+                cycle: charge_cycle,
                 plan: Some(self.plans.at(charge.plan).id.clone()),
                 task: None,
                 extra_delta: 0,
@@ -967,12 +993,12 @@ impl Engine {
         }
         remembered_charge.data.refunded_at = Some(now);
         Ok(Ok(Effect::Refunded {
-            charge_cycle: charge.cycle,
+            charge_cycle,
             extra: charge.extra,
-            subscription: charge.subscription,
+            subscription: from_subscription,
             expired,
-            songs: charge.songs,
-            lyrics: charge.lyrics,
+            songs: rule.songs,
+            lyrics: rule.lyrics,
         }))
     }
 }

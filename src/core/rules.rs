@@ -30,6 +30,12 @@ pub enum RuleError {
         /// The operation.
         operation: String,
     },
+    /// More rules than a [`RuleRef`] can number.
+    #[error("more than {max} rules")]
+    TooMany {
+        /// The most rules a book holds.
+        max: u32,
+    },
 }
 
 /// Rules by provider, then operation. Names are case-sensitive.
@@ -52,7 +58,15 @@ pub struct RuleBook {
     /// SipHash; nothing iterates the table in an order that reaches output
     /// (`sorted` sorts).
     rules: HashTable<KeyedRule>,
+    /// The rules in the order inserted: a [`RuleRef`] is a position here.
+    by_position: Vec<Rule>,
 }
+
+/// A rule of one [`RuleBook`], by position: a remembered charge keeps
+/// this (4 bytes) instead of the rule's songs, lyrics and credits (24),
+/// to find them again if the call is refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RuleRef(u32);
 
 /// A rule with its key.
 #[derive(Debug, Clone)]
@@ -61,6 +75,7 @@ struct KeyedRule {
     provider: Box<str>,
     operation: Box<str>,
     rule: Rule,
+    position: RuleRef,
 }
 
 impl KeyedRule {
@@ -138,7 +153,8 @@ impl RuleBook {
         book
     }
 
-    /// Adds a rule, refusing empty names and duplicates.
+    /// Adds a rule, refusing empty names and duplicates (and past
+    /// `u32::MAX` rules, which no file that fits in memory holds).
     pub fn insert(&mut self, provider: &str, operation: &str, rule: Rule) -> Result<(), RuleError> {
         if provider.is_empty() || operation.is_empty() {
             return Err(RuleError::EmptyName);
@@ -149,6 +165,11 @@ impl RuleBook {
                 operation: operation.to_owned(),
             });
         }
+        let position = u32::try_from(self.by_position.len())
+            .ok()
+            .filter(|&position| position < u32::MAX)
+            .ok_or(RuleError::TooMany { max: u32::MAX })?;
+        self.by_position.push(rule);
         let keys = keys_of(provider, operation);
         self.rules.insert_unique(
             key_hash(keys),
@@ -157,6 +178,7 @@ impl RuleBook {
                 provider: provider.into(),
                 operation: operation.into(),
                 rule,
+                position: RuleRef(position),
             },
             |r| key_hash(r.keys),
         );
@@ -165,10 +187,20 @@ impl RuleBook {
 
     /// The rule for one provider and operation, if the book has one.
     pub fn get(&self, provider: &str, operation: &str) -> Option<Rule> {
+        self.find(provider, operation).map(|(_, rule)| rule)
+    }
+
+    /// The rule for one provider and operation, with its position.
+    pub(crate) fn find(&self, provider: &str, operation: &str) -> Option<(RuleRef, Rule)> {
         let keys = keys_of(provider, operation);
         self.rules
             .find(key_hash(keys), |r| r.is_for(keys, provider, operation))
-            .map(|r| r.rule)
+            .map(|r| (r.position, r.rule))
+    }
+
+    /// The rule at a position [`RuleBook::find`] gave.
+    pub(crate) fn at(&self, position: RuleRef) -> Option<Rule> {
+        self.by_position.get(position.0 as usize).copied()
     }
 
     /// The number of rules.
@@ -232,6 +264,24 @@ mod tests {
             Err(RuleError::Duplicate { .. })
         ));
         assert_eq!(book.insert("", "o", rule), Err(RuleError::EmptyName));
+    }
+
+    #[test]
+    fn positions_find_the_rules_again() {
+        let book = RuleBook::builtin();
+        for (provider, operation, rule) in book.sorted() {
+            let (position, found) = book.find(provider, operation).unwrap();
+            assert_eq!(found, rule);
+            assert_eq!(book.at(position), Some(rule), "{provider} {operation}");
+        }
+        assert_eq!(RuleBook::default().at(RuleRef(0)), None);
+    }
+
+    #[test]
+    fn says_how_many_rules_a_book_holds_at_most() {
+        // 4 billion rules do not fit in a test's memory: the message alone.
+        let error = RuleError::TooMany { max: u32::MAX };
+        assert_eq!(error.to_string(), "more than 4294967295 rules");
     }
 
     #[test]

@@ -36,8 +36,8 @@ use std::hash::BuildHasher;
 #[derive(Debug, Clone)]
 pub(crate) struct Remembered<T> {
     /// [`key_hash`] of its key, kept so that forgetting the charge never
-    /// hashes the task id again.
-    pub key_hash: u64,
+    /// hashes the task id again: its low 32 bits, all the index uses.
+    pub key_hash: u32,
     /// The key: account and task id.
     pub account: AccountId,
     pub task: TaskId,
@@ -234,13 +234,13 @@ impl<T> TaskMemory<T> {
             }
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
-            self.index.remove(front.key_hash, self.first);
+            self.index.remove(u64::from(front.key_hash), self.first);
             self.charges.pop_front();
             self.first = self.first.wrapping_add(1);
             // Load the slot of a charge that will be forgotten a little
             // later, so that its removal finds it in cache.
             if let Some(later) = self.charges.get(FORGET_AHEAD) {
-                std::hint::black_box(self.index.warm(later.key_hash));
+                std::hint::black_box(self.index.warm(u64::from(later.key_hash)));
             }
         }
         // Empty: a charge made from now on is due no earlier than this.
@@ -262,7 +262,7 @@ mod tests {
         let account = AccountId(account);
         let key_hash = key_hash(account, task);
         memory.slot(key_hash, account, task).remember(Remembered {
-            key_hash,
+            key_hash: key_hash as u32,
             account,
             task: task.into(),
             charged_at: parse_time(at).unwrap(),

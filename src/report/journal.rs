@@ -308,7 +308,7 @@ impl<W: Write> JournalWriter<W> {
                     self.tasks
                         .slot(key_hash, entry.account, task)
                         .remember(Remembered {
-                            key_hash,
+                            key_hash: key_hash as u32,
                             account: entry.account,
                             task: task.clone(),
                             charged_at: entry.time,
