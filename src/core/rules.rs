@@ -30,7 +30,7 @@ pub enum RuleError {
         /// The operation.
         operation: String,
     },
-    /// More rules than a [`RuleRef`] can number.
+    /// More rules than a book numbers (`u32::MAX`).
     #[error("more than {max} rules")]
     TooMany {
         /// The most rules a book holds.
@@ -56,7 +56,10 @@ pub struct RuleBook {
     /// themselves: making, hashing and comparing them takes no loop over
     /// the bytes (`short_key.rs` has the measurement). FxHash rather than
     /// SipHash; nothing iterates the table in an order that reaches output
-    /// (`sorted` sorts).
+    /// (`sorted` sorts). FxHash mixes a key's last bytes poorly (names
+    /// that differ only there can share a bucket: `benches/README.md`,
+    /// round 7), which costs a few comparisons in a book of dozens of
+    /// rules and nothing else.
     rules: HashTable<KeyedRule>,
     /// The rules in the order inserted: a [`RuleRef`] is a position here.
     by_position: Vec<Rule>,
