@@ -253,6 +253,7 @@ mod tests {
     use super::*;
     use crate::core::time::parse_time;
     use chrono::TimeDelta;
+    use proptest::strategy::Strategy;
 
     /// Remembered charges with, as data, the time of their refund.
     type Memory = TaskMemory<Option<Instant>>;
@@ -348,28 +349,36 @@ mod tests {
         assert!(memory.get(AccountId(0), "t1").is_some());
     }
 
-    #[test]
-    fn charges_leave_in_whole_seconds_never_early() {
+    /// With an hour's window, a charge at `charged` is still held at
+    /// `held_at` and gone at `gone_at`.
+    fn leaves_between(charged: &str, held_at: &str, gone_at: &str) {
         let hour = TimeDelta::hours(1);
-        let at = |text: &str| parse_time(text).unwrap();
         let mut memory = Memory::default();
-        remember(&mut memory, 0, "a", "2025-07-01T00:00:00.5Z");
-        // Its window ended at 01:00:00.5; the margin keeps it 2 s more.
-        memory.forget_at(at("2025-07-01T01:00:01.9Z"), hour);
-        assert!(memory.get(AccountId(0), "a").is_some());
-        memory.forget_at(at("2025-07-01T01:00:02Z"), hour);
-        assert!(memory.get(AccountId(0), "a").is_none());
-        // A leap second is counted in second 59: a charge in it stays
-        // until two seconds after 00:59:59 plus the hour.
-        let mut memory = Memory::default();
-        remember(&mut memory, 0, "b", "2016-12-31T23:59:60.5Z");
-        memory.forget_at(at("2017-01-01T01:00:00.9Z"), hour);
-        assert!(memory.get(AccountId(0), "b").is_some());
-        memory.forget_at(at("2017-01-01T01:00:01Z"), hour);
-        assert!(memory.get(AccountId(0), "b").is_none());
+        remember(&mut memory, 0, "t", charged);
+        memory.forget_at(parse_time(held_at).unwrap(), hour);
+        let held = memory.get(AccountId(0), "t").is_some();
+        assert!(held, "{charged} gone at {held_at}");
+        memory.forget_at(parse_time(gone_at).unwrap(), hour);
+        let held = memory.get(AccountId(0), "t").is_some();
+        assert!(!held, "{charged} held at {gone_at}");
     }
 
-    use proptest::strategy::Strategy;
+    #[test]
+    fn charges_leave_in_whole_seconds_never_early() {
+        // Its window ends at 01:00:00.5; the margin keeps it 2 s more.
+        leaves_between(
+            "2025-07-01T00:00:00.5Z",
+            "2025-07-01T01:00:01.9Z",
+            "2025-07-01T01:00:02Z",
+        );
+        // A leap second is counted in second 59: a charge in it stays
+        // until two seconds after 00:59:59 plus the hour.
+        leaves_between(
+            "2016-12-31T23:59:60.5Z",
+            "2017-01-01T01:00:00.9Z",
+            "2017-01-01T01:00:01Z",
+        );
+    }
 
     proptest::proptest! {
         /// Whatever the times (fractions and leap seconds too) and the
