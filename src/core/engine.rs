@@ -196,8 +196,9 @@ pub struct Engine {
     /// account name (the order of roll-over entries at equal times).
     boundaries: BinaryHeap<Reverse<(Instant, AccountName, AccountId)>>,
     /// Task charges remembered for the task window, by account and task id,
-    /// forgotten in charge order: memory grows with the tasks inside the
-    /// window only.
+    /// forgotten in charge order (up to 3 s after their window, checked in
+    /// whole seconds; every lookup checks a charge's time itself): memory
+    /// grows with the tasks inside the window only.
     tasks: TaskMemory<TaskCharge>,
     /// Entries produced by the last call.
     entries: Vec<LedgerEntry>,
