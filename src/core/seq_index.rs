@@ -154,19 +154,8 @@ impl SeqIndex {
     /// Removes the entry holding `seq` for a key with this hash, if any (a
     /// later number of the same key may have replaced it).
     pub fn remove(&mut self, hash: u64, seq: u32) {
-        let wanted = slot_of(tag_of(hash), seq);
-        let mask = self.mask();
-        let mut slot = self.home(tag_of(hash));
-        for _ in 0..self.slots.len() {
-            let held = self.slots[slot];
-            if held == EMPTY {
-                return;
-            }
-            if held == wanted {
-                self.remove_at(slot);
-                return;
-            }
-            slot = (slot + 1) & mask;
+        if let Some(Probe::Found { slot, .. }) = self.look(hash, |held| held == seq) {
+            self.remove_at(slot);
         }
     }
 
