@@ -15,7 +15,7 @@ use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook, RuleRef};
 use super::tasks::key_hash;
-use super::tasks::{remembered, Remembered, TaskMemory};
+use super::tasks::{Remembered, TaskMemory};
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -850,13 +850,11 @@ impl Engine {
         // remembering below.
         let task_hash = key_hash(id, task);
         let slot = self.tasks.slot(task_hash, id, task);
-        if let Some(charge) = slot.charge() {
-            if remembered(charge.charged_at, self.task_window, now) {
-                return Ok(Err(Rejection::DuplicateTask {
-                    task: task.into(),
-                    charged_at: charge.charged_at,
-                }));
-            }
+        if let Some(charge) = slot.charge(now, self.task_window) {
+            return Ok(Err(Rejection::DuplicateTask {
+                task: task.into(),
+                charged_at: charge.charged_at,
+            }));
         }
         let available =
             u128::from(account.extra_credits) + u128::from(account.subscription_credits);
@@ -923,11 +921,7 @@ impl Engine {
         let account = &mut self.accounts[id.index()];
         let current_cycle = account.subscription.as_ref().map(|s| s.cycle);
         let task = task_id(task);
-        let Some(remembered_charge) = self
-            .tasks
-            .get_mut(id, &task)
-            .filter(|charge| remembered(charge.charged_at, window, now))
-        else {
+        let Some(remembered_charge) = self.tasks.get_mut(id, &task, now, window) else {
             return Ok(Err(Rejection::UnknownTask {
                 task: task.as_str().into(),
             }));

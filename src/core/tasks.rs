@@ -89,9 +89,9 @@ pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
 }
 
 /// A task charged at `charged_at` is remembered at `now` while
-/// `now < charged_at + window`. Every user of a found charge checks this:
-/// [`TaskMemory::forget_at`] may hold a charge a little longer.
-pub(crate) fn remembered(charged_at: Instant, window: TimeDelta, now: Instant) -> bool {
+/// `now < charged_at + window`. [`TaskMemory::forget_at`] may hold a
+/// charge a little longer, so every lookup checks this itself.
+fn remembered(charged_at: Instant, window: TimeDelta, now: Instant) -> bool {
     charged_at
         .checked_add_signed(window)
         .is_none_or(|end| now < end)
@@ -121,12 +121,14 @@ pub(crate) struct TaskSlot<'a, T> {
 }
 
 impl<T> TaskSlot<'_, T> {
-    /// The latest charge of the key, if still held.
-    pub fn charge(&self) -> Option<&Remembered<T>> {
-        match self.probe {
-            Probe::Found { seq, .. } => held(&self.memory.charges, self.memory.first, seq),
-            Probe::Vacant { .. } => None,
-        }
+    /// The latest charge of the key, if `window` still remembers it at
+    /// `now`.
+    pub fn charge(&self, now: Instant, window: TimeDelta) -> Option<&Remembered<T>> {
+        let Probe::Found { seq, .. } = self.probe else {
+            return None;
+        };
+        held(&self.memory.charges, self.memory.first, seq)
+            .filter(|charge| remembered(charge.charged_at, window, now))
     }
 
     /// Remembers a charge of the key, in place of any earlier one (that
@@ -171,16 +173,32 @@ impl<T> TaskMemory<T> {
             .find(hash, |seq| has_key(charges, first, seq, account, task))
     }
 
-    /// The latest charge of `task` by `account`, if still held.
-    pub fn get(&self, account: AccountId, task: &str) -> Option<&Remembered<T>> {
+    /// The latest charge of `task` by `account`, if `window` still
+    /// remembers it at `now`.
+    pub fn get(
+        &self,
+        account: AccountId,
+        task: &str,
+        now: Instant,
+        window: TimeDelta,
+    ) -> Option<&Remembered<T>> {
         let seq = self.find(key_hash(account, task), account, task)?;
         held(&self.charges, self.first, seq)
+            .filter(|charge| remembered(charge.charged_at, window, now))
     }
 
     /// The same, to mark it refunded.
-    pub fn get_mut(&mut self, account: AccountId, task: &str) -> Option<&mut Remembered<T>> {
+    pub fn get_mut(
+        &mut self,
+        account: AccountId,
+        task: &str,
+        now: Instant,
+        window: TimeDelta,
+    ) -> Option<&mut Remembered<T>> {
         let seq = self.find(key_hash(account, task), account, task)?;
-        self.charges.get_mut(seq.wrapping_sub(self.first) as usize)
+        self.charges
+            .get_mut(seq.wrapping_sub(self.first) as usize)
+            .filter(|charge| remembered(charge.charged_at, window, now))
     }
 
     /// The slot of a key whose hash is `hash` (from [`key_hash`]).
@@ -211,7 +229,7 @@ impl<T> TaskMemory<T> {
     /// up to 3 seconds late.
     ///
     /// A charge held past its window changes no outcome, because every
-    /// user of a found charge checks its time with [`remembered`] first.
+    /// lookup ([`TaskMemory::get`], [`TaskSlot::charge`]) checks its time.
     /// Forgetting only bounds memory, so whole seconds are enough, and
     /// they cost less than chrono's general time arithmetic: that was
     /// about 75 instructions of a charge's 1 076 (`engine/charge`,
@@ -271,6 +289,18 @@ mod tests {
         });
     }
 
+    /// The latest charge of `task` by `account` that the memory holds,
+    /// whatever its time: what forgetting has kept.
+    fn still_held<'a>(
+        memory: &'a Memory,
+        account: u32,
+        task: &str,
+    ) -> Option<&'a Remembered<Option<Instant>>> {
+        let account = AccountId(account);
+        let seq = memory.find(key_hash(account, task), account, task)?;
+        held(&memory.charges, memory.first, seq)
+    }
+
     /// Forgets what `window` no longer remembers at `to`, given the few
     /// seconds' margin `forget_at` takes.
     fn forget_until(memory: &mut Memory, to: &str, window: TimeDelta) {
@@ -284,11 +314,11 @@ mod tests {
         let mut memory = Memory::default();
         remember(&mut memory, 0, "t", "2025-07-01T00:00:00Z");
         remember(&mut memory, 1, "t", "2025-07-01T00:30:00Z");
-        assert!(memory.get(AccountId(0), "t").is_some());
-        assert!(memory.get(AccountId(2), "t").is_none());
+        assert!(still_held(&memory, 0, "t").is_some());
+        assert!(still_held(&memory, 2, "t").is_none());
         forget_until(&mut memory, "2025-07-01T01:00:00Z", hour);
-        assert!(memory.get(AccountId(0), "t").is_none());
-        assert!(memory.get(AccountId(1), "t").is_some());
+        assert!(still_held(&memory, 0, "t").is_none());
+        assert!(still_held(&memory, 1, "t").is_some());
     }
 
     #[test]
@@ -298,11 +328,15 @@ mod tests {
         remember(&mut memory, 0, "t", "2025-07-01T00:00:00Z");
         remember(&mut memory, 0, "t", "2025-07-01T00:40:00Z");
         forget_until(&mut memory, "2025-07-01T01:00:00Z", hour);
-        let kept = memory.get(AccountId(0), "t").map(|c| c.charged_at);
+        let kept = still_held(&memory, 0, "t").map(|c| c.charged_at);
         assert_eq!(kept, Some(parse_time("2025-07-01T00:40:00Z").unwrap()));
-        memory.get_mut(AccountId(0), "t").unwrap().data = kept;
+        let at_one = parse_time("2025-07-01T01:00:00Z").unwrap();
+        memory
+            .get_mut(AccountId(0), "t", at_one, hour)
+            .unwrap()
+            .data = kept;
         forget_until(&mut memory, "2025-07-01T01:40:00Z", hour);
-        assert!(memory.get(AccountId(0), "t").is_none());
+        assert!(still_held(&memory, 0, "t").is_none());
         assert!(memory.charges.is_empty() && memory.index.len() == 0);
     }
 
@@ -334,7 +368,7 @@ mod tests {
         for i in 0..4 {
             let task = format!("t{i}");
             assert_eq!(
-                memory.get(AccountId(0), &task).map(|c| &*c.task),
+                still_held(&memory, 0, &task).map(|c| &*c.task),
                 Some(&*task)
             );
         }
@@ -343,10 +377,10 @@ mod tests {
             memory.first, 0,
             "two forgotten: u32::MAX - 1 wrapped past u32::MAX"
         );
-        assert!(memory.get(AccountId(0), "t1").is_none());
-        assert!(memory.get(AccountId(0), "t2").is_some());
+        assert!(still_held(&memory, 0, "t1").is_none());
+        assert!(still_held(&memory, 0, "t2").is_some());
         remember(&mut memory, 0, "t1", "2025-07-01T01:20:00Z");
-        assert!(memory.get(AccountId(0), "t1").is_some());
+        assert!(still_held(&memory, 0, "t1").is_some());
     }
 
     /// With an hour's window, a charge at `charged` is still held at
@@ -355,11 +389,14 @@ mod tests {
         let hour = TimeDelta::hours(1);
         let mut memory = Memory::default();
         remember(&mut memory, 0, "t", charged);
-        memory.forget_at(parse_time(held_at).unwrap(), hour);
-        let held = memory.get(AccountId(0), "t").is_some();
+        let held_at = parse_time(held_at).unwrap();
+        memory.forget_at(held_at, hour);
+        let held = still_held(&memory, 0, "t").is_some();
         assert!(held, "{charged} gone at {held_at}");
+        // Held past its window, it is no longer found.
+        assert!(memory.get(AccountId(0), "t", held_at, hour).is_none());
         memory.forget_at(parse_time(gone_at).unwrap(), hour);
-        let held = memory.get(AccountId(0), "t").is_some();
+        let held = still_held(&memory, 0, "t").is_some();
         assert!(!held, "{charged} held at {gone_at}");
     }
 
@@ -413,7 +450,7 @@ mod tests {
                 }
                 memory.forget_at(now, window);
                 for (task, at) in &charged {
-                    let held = memory.get(AccountId(0), task).is_some();
+                    let held = still_held(&memory, 0, task).is_some();
                     if remembered(*at, window, now) {
                         proptest::prop_assert!(held, "{} forgotten early", task);
                     }

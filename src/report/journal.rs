@@ -79,7 +79,7 @@
 //! engine does, so its memory grows with tasks inside the window.
 
 use super::text::{self, push_usd};
-use crate::core::tasks::{key_hash, remembered, Remembered, TaskMemory};
+use crate::core::tasks::{key_hash, Remembered, TaskMemory};
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry};
 use chrono::TimeDelta;
@@ -319,11 +319,9 @@ impl<W: Write> JournalWriter<W> {
             }
             EntryKind::Refund => {
                 let task = entry.task.as_deref().unwrap_or("");
-                let window = self.task_window;
                 let Some(usage) = self
                     .tasks
-                    .get(entry.account, task)
-                    .filter(|charge| remembered(charge.charged_at, window, entry.time))
+                    .get(entry.account, task, entry.time, self.task_window)
                     .map(|charge| charge.data)
                 else {
                     return Err(invalid(format!(
