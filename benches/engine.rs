@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::TimeDelta;
-use creditsim::core::{Engine, RuleBook};
+use creditsim::core::{Engine, RuleBook, DEFAULT_TASK_WINDOW};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -18,7 +18,8 @@ fn bench_charge(c: &mut Criterion) {
     let names = names();
     let warmup = charges(common::start(), "w");
     let measured = charges(common::start() + TimeDelta::seconds(CHARGES as i64), "t");
-    let engine = warm_engine(&names, &warmup);
+    let engine = warm_engine(&names, &warmup, DEFAULT_TASK_WINDOW);
+    let no_window = warm_engine(&names, &warmup, TimeDelta::zero());
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(CHARGES as u64));
     group.sample_size(20);
@@ -47,6 +48,20 @@ fn bench_charge(c: &mut Criterion) {
                 for (charge, &id) in measured.iter().zip(&ids) {
                     let applied = engine.apply_hinted(&charge.event(), id);
                     black_box(applied.expect("applies"));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // The same charges with `--task-window 0s`: no task id remembered, so
+    // no duplicate check and no refund. What the 24 h window RULES.md
+    // requires costs is the difference from `charge`.
+    group.bench_function("charge_no_task_window", |b| {
+        b.iter_batched_ref(
+            || no_window.clone(),
+            |engine| {
+                for charge in &measured {
+                    black_box(engine.apply(&charge.event()).expect("applies"));
                 }
             },
             BatchSize::LargeInput,

@@ -38,9 +38,12 @@ pub fn names() -> Vec<String> {
 }
 
 /// An engine with every account subscribed to a plan that never runs out,
-/// already in steady state: a day of charges (the task window) behind it.
-pub fn warm_engine(names: &[String], charges: &[Charge]) -> Engine {
-    let mut engine = Engine::new(super::plans(), RuleBook::builtin());
+/// already in steady state: a day of charges behind it, which the default
+/// 24 h task window remembers. `task_window` zero (`--task-window 0s`)
+/// remembers none: what the engine costs without the window.
+pub fn warm_engine(names: &[String], charges: &[Charge], task_window: TimeDelta) -> Engine {
+    let mut engine =
+        Engine::new(super::plans(), RuleBook::builtin()).with_task_window(task_window);
     for name in names {
         engine
             .subscribe(super::start(), name, "huge")
