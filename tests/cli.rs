@@ -334,14 +334,20 @@ fn help_explains_every_option_with_examples() {
 #[test]
 fn spreadsheet_safe_neutralises_formula_cells_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "plans.csv", PLANS);
+    // A plan id is input too: it reaches balances, ledger and statements.
+    write(
+        dir.path(),
+        "plans.csv",
+        &format!("{PLANS}@pro,30.00,5000\n"),
+    );
     write(
         dir.path(),
         "events.csv",
         "time,account,event,plan,provider,operation,task\n\
          2025-07-01T00:00:00Z,=HYPERLINK(\"x\"),subscribe,basic,,,\n\
          2025-07-01T01:00:00Z,=HYPERLINK(\"x\"),call,,suno,create,@t1\n\
-         2025-07-01T02:00:00Z,+1,cancel,,,,\n",
+         2025-07-01T02:00:00Z,+1,cancel,,,,\n\
+         2025-07-01T03:00:00Z,plain,subscribe,@pro,,,\n",
     );
     let run = |extra: &[&str], out: &str| {
         let mut args = vec!["replay", "--plans", "plans.csv", "--out", out];
@@ -367,6 +373,9 @@ fn spreadsheet_safe_neutralises_formula_cells_only_when_asked() {
         rejections.contains(",+1,cancel,no_active_subscription,"),
         "{rejections}"
     );
+    assert!(balances.contains("\nplain,active,@pro,"), "{balances}");
+    assert!(ledger.contains(",plain,fee,@pro,"), "{ledger}");
+    assert!(statements.contains(",@pro,30.00,"), "{statements}");
     let (balances, ledger, rejections, statements_safe) = run(&["--spreadsheet-safe"], "safe");
     assert!(
         balances.contains("\n\"'=HYPERLINK(\"\"x\"\")\",active,"),
@@ -381,5 +390,12 @@ fn spreadsheet_safe_neutralises_formula_cells_only_when_asked() {
         rejections.contains(",'+1,cancel,no_active_subscription,"),
         "{rejections}"
     );
-    assert_eq!(statements_safe, statements.replace("\n\"=", "\n\"'="));
+    assert!(balances.contains("\nplain,active,'@pro,"), "{balances}");
+    assert!(ledger.contains(",plain,fee,'@pro,"), "{ledger}");
+    assert_eq!(
+        statements_safe,
+        statements
+            .replace("\n\"=", "\n\"'=")
+            .replace(",@pro,", ",'@pro,")
+    );
 }

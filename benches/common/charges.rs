@@ -42,8 +42,7 @@ pub fn names() -> Vec<String> {
 /// 24 h task window remembers. `task_window` zero (`--task-window 0s`)
 /// remembers none: what the engine costs without the window.
 pub fn warm_engine(names: &[String], charges: &[Charge], task_window: TimeDelta) -> Engine {
-    let mut engine =
-        Engine::new(super::plans(), RuleBook::builtin()).with_task_window(task_window);
+    let mut engine = Engine::new(super::plans(), RuleBook::builtin()).with_task_window(task_window);
     for name in names {
         engine
             .subscribe(super::start(), name, "huge")
