@@ -53,15 +53,13 @@ pub fn write_statements<'a, W: Write>(
             csv.write_field(&text)?;
         }
         csv.write_field(cells.text(&s.plan).as_bytes())?;
-        let usd_cell = |text: &mut Vec<u8>, usd| {
-            text.clear();
-            push_usd(text, usd);
-        };
-        usd_cell(&mut text, s.fee_usd);
+        text.clear();
+        push_usd(&mut text, s.fee_usd);
         csv.write_field(&text)?;
         csv.write_field(number.format(c.granted))?;
         csv.write_field(number.format(c.purchased))?;
-        usd_cell(&mut text, s.purchase_usd);
+        text.clear();
+        push_usd(&mut text, s.purchase_usd);
         csv.write_field(&text)?;
         for count in [
             c.used_extra,
