@@ -78,7 +78,7 @@
 //! provider and operation of each charged task for the task window, as the
 //! engine does, so its memory grows with tasks inside the window.
 
-use super::text::{self, push_usd};
+use super::text::{self, write_usd};
 use crate::core::tasks::{key_hash, Remembered, TaskMemory};
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry};
@@ -420,8 +420,7 @@ impl<W: Write> JournalWriter<W> {
             _ => None,
         };
         if let Some(revenue) = revenue {
-            usd.clear();
-            push_usd(usd, entry.usd);
+            write_usd(usd, entry.usd);
             customer_posting(
                 text,
                 declared,
@@ -433,8 +432,7 @@ impl<W: Write> JournalWriter<W> {
             );
             // Zero stays `0.00` rather than `-0.00`.
             if !entry.usd.is_zero() {
-                usd.clear();
-                push_usd(usd, -entry.usd);
+                write_usd(usd, -entry.usd);
             }
             counter_posting(text, declared, &mut counters[revenue], usd, DOLLARS);
         }

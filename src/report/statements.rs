@@ -2,7 +2,7 @@
 
 use super::cells::CellPolicy;
 use super::csv_writer;
-use super::text::{push_usd, write_time};
+use super::text::{write_time, write_usd};
 use crate::core::Statement;
 use std::io::{self, Write};
 
@@ -53,13 +53,11 @@ pub fn write_statements<'a, W: Write>(
             csv.write_field(&text)?;
         }
         csv.write_field(cells.text(&s.plan).as_bytes())?;
-        text.clear();
-        push_usd(&mut text, s.fee_usd);
+        write_usd(&mut text, s.fee_usd);
         csv.write_field(&text)?;
         csv.write_field(number.format(c.granted))?;
         csv.write_field(number.format(c.purchased))?;
-        text.clear();
-        push_usd(&mut text, s.purchase_usd);
+        write_usd(&mut text, s.purchase_usd);
         csv.write_field(&text)?;
         for count in [
             c.used_extra,

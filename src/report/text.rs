@@ -58,6 +58,12 @@ fn put_digits(digits: &mut [u8], mut value: u32) {
     }
 }
 
+/// Replaces the contents of `text` with `usd` as [`Usd`] displays it.
+pub(crate) fn write_usd(text: &mut Vec<u8>, usd: Decimal) {
+    text.clear();
+    push_usd(text, usd);
+}
+
 /// Appends `usd` to `text` as [`Usd`] displays it (two decimals).
 pub(crate) fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
     // Prices and fees are whole cents: their digits by hand, as
