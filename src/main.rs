@@ -16,6 +16,7 @@ use creditsim::report::balances::write_balances;
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
+use creditsim::report::manifest::{Manifest, MANIFEST_FILE};
 use creditsim::report::rejections::RejectionWriter;
 use creditsim::report::statements::write_statements;
 use creditsim::report::summary::write_summary;
@@ -110,9 +111,6 @@ struct ReplayArgs {
     /// one with FILE:LINE: reason.
     #[arg(long)]
     keep_going: bool,
-    /// Folder for the five reports (created if missing). They are written
-    /// to temporary files and renamed into place only when the run
-    /// succeeds. Example: --out reports/2025-07
     /// Neutralise spreadsheet formulas: a text cell from the input (account,
     /// plan or task id, file or event name) that starts with =, +, -, @, a
     /// tab or a carriage return is written with a leading ' so that a
@@ -120,6 +118,10 @@ struct ReplayArgs {
     /// default, so that reports stay exactly as the input.
     #[arg(long)]
     spreadsheet_safe: bool,
+    /// Folder for the five reports and manifest.json (created if missing).
+    /// The whole set is staged under a name of this run and published only
+    /// when the run succeeds, manifest.json last; a second run into a
+    /// folder being written fails at once. Example: --out reports/2025-07
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Also write the ledger as a double-entry journal for hledger and
@@ -129,8 +131,9 @@ struct ReplayArgs {
     /// (USD billed), issued:grants, issued:purchases,
     /// usage:<provider>:<operation>, expired:<plan>, revenue:fees,
     /// revenue:extra_credits. Ids are percent-encoded: every byte outside
-    /// A-Za-z0-9_.- is written %XX. Written atomically like the reports;
-    /// its folder is created if missing. Example: --journal
+    /// A-Za-z0-9_.- is written %XX. Published with the reports and listed
+    /// in manifest.json; its folder is created if missing and locked too.
+    /// Example: --journal
     /// books/july.journal, then hledger -f books/july.journal bal
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
@@ -285,7 +288,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         CellPolicy::Exact
     };
     let mut journal = match &args.journal {
-        Some(path) => Some(open_journal(path, &args.out, args.common.task_window)?),
+        Some(path) => Some(open_journal(&mut dir, path, args.common.task_window)?),
         None => None,
     };
     let mut output = ReplayOutput {
@@ -295,9 +298,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         rejections: RejectionWriter::new(dir.open("rejections.csv").map_err(out_error)?)
             .map_err(out_error)?
             .with_cells(cells),
-        entry_sink: journal
-            .as_mut()
-            .map(|(_, writer)| writer as &mut dyn EntrySink),
+        entry_sink: journal.as_mut().map(|writer| writer as &mut dyn EntrySink),
     };
     let mut progress = ProgressLine::new();
     let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
@@ -326,11 +327,17 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     })
     .map_err(out_error)?;
     let out = dir.path().display().to_string();
-    if let (Some((journal_dir, writer)), Some(path)) = (journal, &args.journal) {
+    if let (Some(writer), Some(path)) = (journal, &args.journal) {
         let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
         finish(writer.finish().map_err(journal_error)?).map_err(journal_error)?;
-        journal_dir.commit().map_err(journal_error)?;
     }
+    describe_run(
+        dir.manifest_mut(),
+        &args.common,
+        &summary,
+        engine.account_count(),
+    )
+    .map_err(out_error)?;
     dir.commit().map_err(out_error)?;
     print_run_summary(&out, &summary, engine.account_count());
     if let Some(path) = &args.journal {
@@ -339,13 +346,12 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The journal's temporary file, beside `path` (renamed into place by
-/// committing the returned folder) and its writer.
+/// The journal's writer, its file staged and published with the reports.
 fn open_journal(
+    dir: &mut ReportDir,
     path: &std::path::Path,
-    out: &std::path::Path,
     task_window: chrono::TimeDelta,
-) -> Result<(ReportDir, JournalWriter<io::BufWriter<File>>), Failure> {
+) -> Result<JournalWriter<io::BufWriter<File>>, Failure> {
     let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
     let name = path
         .file_name()
@@ -356,20 +362,18 @@ fn open_journal(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
     };
-    let mut dir = ReportDir::create(folder).map_err(journal_error)?;
-    let same_folder = match (folder.canonicalize(), out.canonicalize()) {
+    let same_folder = match (folder.canonicalize(), dir.path().canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    if same_folder && REPORT_FILES.contains(&name) {
+    if same_folder && (REPORT_FILES.contains(&name) || name == MANIFEST_FILE) {
         return Err(Failure::Input(format!(
             "--journal {}: would overwrite a report of --out",
             path.display()
         )));
     }
-    let file = dir.open(name).map_err(journal_error)?;
-    let writer = JournalWriter::new(file, task_window).map_err(journal_error)?;
-    Ok((dir, writer))
+    let file = dir.open_outside(path).map_err(journal_error)?;
+    JournalWriter::new(file, task_window).map_err(journal_error)
 }
 
 fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
@@ -411,6 +415,36 @@ fn write_end_reports(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         balances_and_summary.and(statements_written)
     })
+}
+
+/// The manifest's arguments, inputs (read again for their hashes) and counts.
+fn describe_run(
+    manifest: &mut Manifest,
+    common: &Common,
+    summary: &Summary,
+    accounts: usize,
+) -> io::Result<()> {
+    manifest.arguments = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    manifest.add_input(&common.plans.display().to_string())?;
+    if let Some(rules) = &common.rules {
+        manifest.add_input(&rules.display().to_string())?;
+    }
+    for events in &common.events {
+        manifest.add_input(events)?;
+    }
+    for (name, count) in [
+        ("rows", summary.rows),
+        ("accepted", summary.accepted),
+        ("rejected", summary.rejected),
+        ("skipped", summary.skipped),
+        ("accounts", accounts as u64),
+    ] {
+        manifest.add_count(name, count);
+    }
+    Ok(())
 }
 
 fn print_run_summary(out: &str, summary: &Summary, accounts: usize) {

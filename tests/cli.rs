@@ -108,7 +108,7 @@ fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
         stderr(&output),
         "events.csv:3: invalid time 2025-07-01 00:00: expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z\n"
     );
-    let left: Vec<_> = fs::read_dir(dir.path().join("out")).unwrap().collect();
+    let left = common::files_left(&dir.path().join("out"));
     assert!(left.is_empty(), "a failed run left files: {left:?}");
 }
 

@@ -632,7 +632,7 @@ fn a_failed_run_leaves_no_journal() {
         ],
     );
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    let left: Vec<_> = fs::read_dir(dir.path().join("books")).unwrap().collect();
+    let left = common::files_left(&dir.path().join("books"));
     assert!(left.is_empty(), "a failed run left files: {left:?}");
 }
 

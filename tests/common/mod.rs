@@ -15,6 +15,16 @@ pub const REPORTS: [&str; 5] = [
     "summary.json",
 ];
 
+/// The names in `dir` but its lock file, which stays by design (see
+/// src/report/lock.rs).
+pub fn files_left(dir: &Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .expect("folder exists")
+        .map(|e| e.expect("entry").file_name())
+        .filter(|name| name != ".creditsim.lock")
+        .collect()
+}
+
 /// The shipped fixtures folder.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
