@@ -4,13 +4,14 @@
 //! accounts, cycles and tasks inside the window, never with rows.
 
 use crate::core::time::Instant;
-use crate::core::{Engine, Event, LedgerEntry, StatementBook, Summary};
+use crate::core::{Engine, Event, StatementBook, Summary};
 use crate::input::batch::{describe_event, Batch, BatchRow, RowView};
 use crate::input::events::EventFile;
 use crate::input::reader::{read_batches, Message};
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
 use crate::report::rejections::{RejectedRow, RejectionWriter};
+pub use crate::report::sink::EntrySink;
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
@@ -85,19 +86,6 @@ pub struct ReplayOutput<'a, L: Write, J: Write> {
     pub rejections: RejectionWriter<J>,
     /// Also receives every ledger entry, such as the `--journal` writer.
     pub entry_sink: Option<&'a mut dyn EntrySink>,
-}
-
-/// Receives every ledger entry as it is written to `ledger.csv`.
-pub trait EntrySink {
-    /// One entry of the named account. `event` is the event being applied
-    /// when the engine made the entry (roll-overs of other accounts at its
-    /// time included), `None` for the roll-overs up to the as-of time.
-    fn entry(
-        &mut self,
-        entry: &LedgerEntry,
-        account: &str,
-        event: Option<&Event<'_>>,
-    ) -> io::Result<()>;
 }
 
 /// The state at the end of a replay, for the end-of-run reports.

@@ -18,6 +18,7 @@ pub mod statements;
 pub mod summary;
 pub(crate) mod tasks;
 pub mod time;
+pub mod totals;
 
 pub use account::{Balance, Status};
 pub use engine::{AccountView, Applied, Effect, Engine, EngineError, DEFAULT_TASK_WINDOW};
@@ -26,5 +27,6 @@ pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};
 pub use rejection::{Reason, Rejection};
 pub use rules::{Rule, RuleBook, RuleError};
-pub use statements::{Statement, StatementBook, TotalOverflow};
-pub use summary::{CreditTotals, Summary};
+pub use statements::{Statement, StatementBook};
+pub use summary::Summary;
+pub use totals::{CreditTotals, TotalOverflow};

@@ -10,40 +10,9 @@
 
 use super::engine::{Applied, Effect};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
-use super::money::MAX_USD;
 use super::plans::PlanId;
-use super::summary::CreditTotals;
+use super::totals::{add, add_usd, magnitude, CreditTotals, TotalOverflow};
 use rust_decimal::Decimal;
-
-/// A total grew past what its type holds.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the {0} total would overflow")]
-pub struct TotalOverflow(pub &'static str);
-
-/// Adds to a credit or count total, refusing to wrap.
-pub(crate) fn add(total: &mut u64, amount: u64, what: &'static str) -> Result<(), TotalOverflow> {
-    *total = total.checked_add(amount).ok_or(TotalOverflow(what))?;
-    Ok(())
-}
-
-/// Adds to a money total, refusing to overflow or to grow past what can be
-/// written exactly with two decimals ([`MAX_USD`]).
-pub(crate) fn add_usd(
-    total: &mut Decimal,
-    amount: Decimal,
-    what: &'static str,
-) -> Result<(), TotalOverflow> {
-    *total = total
-        .checked_add(amount)
-        .filter(|sum| *sum <= MAX_USD)
-        .ok_or(TotalOverflow(what))?;
-    Ok(())
-}
-
-/// The size of a signed entry delta (they all come from `u64` amounts).
-pub(crate) fn magnitude(delta: i128) -> u64 {
-    u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX)
-}
 
 /// One account's activity in one billing cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,63 +4,8 @@ use super::engine::{Applied, Effect};
 use super::ledger::{EntryKind, LedgerEntry};
 use super::money::MAX_USD;
 use super::rejection::Reason;
-use super::statements::{add, add_usd, magnitude, TotalOverflow};
+use super::totals::{add, add_usd, magnitude, CreditTotals, TotalOverflow};
 use rust_decimal::Decimal;
-
-/// Credit totals: of one billing cycle in a [`Statement`], or over all
-/// accounts in the [`Summary`].
-///
-/// [`Statement`]: super::statements::Statement
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CreditTotals {
-    /// Granted at cycle starts.
-    pub granted: u64,
-    /// Extra credits bought.
-    pub purchased: u64,
-    /// Extra credits charged.
-    pub used_extra: u64,
-    /// Subscription credits charged.
-    pub used_subscription: u64,
-    /// Extra credits refunded.
-    pub refunded_extra: u64,
-    /// Subscription credits refunded.
-    pub refunded_subscription: u64,
-    /// Subscription credits expired.
-    pub expired: u64,
-}
-
-impl CreditTotals {
-    /// Counts the credits a ledger entry of `kind` moved (fees move none).
-    pub(crate) fn record(
-        &mut self,
-        kind: EntryKind,
-        extra: u64,
-        subscription: u64,
-    ) -> Result<(), TotalOverflow> {
-        match kind {
-            EntryKind::Fee => Ok(()),
-            EntryKind::Grant => add(&mut self.granted, subscription, "granted"),
-            EntryKind::Expire => add(&mut self.expired, subscription, "expired"),
-            EntryKind::Purchase => add(&mut self.purchased, extra, "purchased"),
-            EntryKind::Charge => {
-                add(&mut self.used_extra, extra, "used extra")?;
-                add(
-                    &mut self.used_subscription,
-                    subscription,
-                    "used subscription",
-                )
-            }
-            EntryKind::Refund => {
-                add(&mut self.refunded_extra, extra, "refunded extra")?;
-                add(
-                    &mut self.refunded_subscription,
-                    subscription,
-                    "refunded subscription",
-                )
-            }
-        }
-    }
-}
 
 /// Totals of one replay. `rows = accepted + rejected + skipped` always.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

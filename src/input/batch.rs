@@ -6,12 +6,35 @@
 //! parsed time, action and field spans. Batches are cleared and sent back
 //! for reuse, so in steady state reading allocates nothing per row.
 
-use super::events::ActionKind;
 use crate::core::tasks::key_hash;
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, Event, Reason};
 use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
+
+/// The action of a parsed row, without its borrowed strings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ActionKind {
+    Subscribe,
+    Cancel,
+    ChangePlan,
+    Purchase { credits: u64 },
+    Call,
+    Refund,
+}
+
+impl ActionKind {
+    pub(crate) fn of(action: &Action<'_>) -> Self {
+        match *action {
+            Action::Subscribe { .. } => ActionKind::Subscribe,
+            Action::Cancel => ActionKind::Cancel,
+            Action::ChangePlan { .. } => ActionKind::ChangePlan,
+            Action::Purchase { credits } => ActionKind::Purchase { credits },
+            Action::Call { .. } => ActionKind::Call,
+            Action::Refund { .. } => ActionKind::Refund,
+        }
+    }
+}
 
 /// A batch is handed over when it holds this many rows...
 const FULL_ROWS: usize = 4096;

@@ -24,13 +24,7 @@ use std::ops::Range;
 /// would otherwise be buffered whole.
 pub const MAX_ROW_BYTES: usize = 1 << 20;
 
-/// A row still growing past this many bytes stops the reading of its file,
-/// `--keep-going` or not: it is an unclosed quote swallowing the rest of
-/// the file, and memory must not grow with it. Rows between
-/// [`MAX_ROW_BYTES`] and this are read and refused as malformed. (The
-/// reading stops from twice this many bytes after the start of the
-/// previous row, counted in 64 KiB steps: see `rows.rs`.)
-pub const MAX_BUFFERED_ROW_BYTES: u64 = 4 << 20;
+pub use super::rows::MAX_BUFFERED_ROW_BYTES;
 
 /// A CSV file being read, with its header already parsed.
 pub struct CsvSource<R> {

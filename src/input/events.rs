@@ -4,7 +4,7 @@
 //! formed, `malformed`, or `out_of_order` against the latest well-formed,
 //! in-order row before it in its file.
 
-use super::batch::{BadRow, Batch};
+use super::batch::{ActionKind, BadRow, Batch};
 use super::csv_source::{not_utf8, parse_whole, CsvSource, TextRecord};
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
@@ -72,17 +72,6 @@ pub struct Row {
 struct Parsed {
     time: Instant,
     action: ActionKind,
-}
-
-/// The action of a parsed row, without its borrowed strings.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ActionKind {
-    Subscribe,
-    Cancel,
-    ChangePlan,
-    Purchase { credits: u64 },
-    Call,
-    Refund,
 }
 
 /// One events file, read a row at a time.
@@ -262,19 +251,6 @@ impl<R: Read> EventFile<R> {
         let time_text = text(TIME);
         let time = parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time);
         (time, text(ACCOUNT), text(EVENT))
-    }
-}
-
-impl ActionKind {
-    fn of(action: &Action<'_>) -> Self {
-        match *action {
-            Action::Subscribe { .. } => ActionKind::Subscribe,
-            Action::Cancel => ActionKind::Cancel,
-            Action::ChangePlan { .. } => ActionKind::ChangePlan,
-            Action::Purchase { credits } => ActionKind::Purchase { credits },
-            Action::Call { .. } => ActionKind::Call,
-            Action::Refund { .. } => ActionKind::Refund,
-        }
     }
 }
 

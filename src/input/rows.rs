@@ -10,7 +10,6 @@
 //! `has_headers(false)`, `flexible(true)` and its defaults: `\r`, `\n` or
 //! `\r\n` end a row, empty lines are skipped, field counts may vary.
 
-use super::csv_source::MAX_BUFFERED_ROW_BYTES;
 use super::line_scan::{LineEnd, LineScan};
 use memchr::memchr_iter;
 use std::io::{self, Read};
@@ -20,6 +19,14 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// The reading buffer's starting size; a longer row grows it.
 const BUFFER_BYTES: usize = 64 << 10;
+
+/// A row still growing past this many bytes stops the reading of its file,
+/// `--keep-going` or not: it is an unclosed quote swallowing the rest of
+/// the file, and memory must not grow with it. Rows between
+/// [`MAX_ROW_BYTES`](super::csv_source::MAX_ROW_BYTES) and this are read and refused as malformed. (The
+/// reading stops from twice this many bytes after the start of the
+/// previous row, counted in 64 KiB steps: see [`RowReader::limit_at`].)
+pub const MAX_BUFFERED_ROW_BYTES: u64 = 4 << 20;
 
 /// The csv-crate reader this replaces read its input 64 KiB at a time and
 /// checked the row-length limit before each read, so rows shortly past the

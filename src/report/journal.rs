@@ -595,7 +595,7 @@ fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
     }
 }
 
-impl<W: Write> crate::replay::EntrySink for JournalWriter<W> {
+impl<W: Write> super::sink::EntrySink for JournalWriter<W> {
     fn entry(
         &mut self,
         entry: &LedgerEntry,
