@@ -11,6 +11,7 @@ use crate::input::reader::{read_batches, Message};
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
 use crate::report::rejections::{RejectedRow, RejectionWriter};
+use crate::report::statement_runs::StatementRuns;
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
@@ -85,6 +86,10 @@ pub struct ReplayOutput<'a, L: Write, J: Write> {
     pub rejections: RejectionWriter<J>,
     /// Also receives every ledger entry, such as the `--journal` writer.
     pub entry_sink: Option<&'a mut dyn EntrySink>,
+    /// Receives the statements of cycles that closed during the replay
+    /// (see [`StatementBook::take_closed`]); without it every statement is
+    /// held to the end in [`Replayed::statements`].
+    pub closed_statements: Option<&'a mut StatementRuns>,
 }
 
 /// Receives every ledger entry as it is written to `ledger.csv`.
@@ -104,7 +109,8 @@ pub trait EntrySink {
 pub struct Replayed {
     /// The engine at the as-of time.
     pub engine: Engine,
-    /// Statements of every cycle.
+    /// Statements of every cycle, less those handed to
+    /// [`ReplayOutput::closed_statements`].
     pub statements: StatementBook,
     /// Totals.
     pub summary: Summary,
@@ -226,6 +232,10 @@ fn apply_batches<L: Write, J: Write>(
                     bytes: row.bytes,
                 });
             }
+        }
+        if let (Some(runs), Some(now)) = (output.closed_statements.as_deref_mut(), engine.now()) {
+            let closed = statements.take_closed(now, engine.task_window());
+            runs.spill(closed, |id| engine.account_name(id))?;
         }
         batch.clear();
         // The reading thread may have finished already: then the batch is

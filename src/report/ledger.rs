@@ -112,7 +112,7 @@ impl<W: Write> LedgerWriter<W> {
 /// Appends one cell as the `csv` crate's `QuoteStyle::Necessary` writes it
 /// (see `csv_writer`): quoted only when it holds the delimiter, a quote or
 /// a line end (`\r` too), with its quotes doubled.
-fn push_cell(row: &mut Vec<u8>, text: &str) {
+pub(crate) fn push_cell(row: &mut Vec<u8>, text: &str) {
     if !text
         .bytes()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))

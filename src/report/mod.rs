@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod lock;
 pub mod manifest;
 pub mod rejections;
+pub mod statement_runs;
 pub mod statements;
 pub mod summary;
 mod text;
