@@ -338,8 +338,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         &args.common,
         &summary,
         engine.account_count(),
-    )
-    .map_err(out_error)?;
+    );
     dir.commit().map_err(out_error)?;
     print_run_summary(&out, &summary, engine.account_count());
     if let Some(path) = &args.journal {
@@ -417,23 +416,18 @@ fn write_end_reports(
     })
 }
 
-/// The manifest's arguments, inputs (read again for their hashes) and counts.
-fn describe_run(
-    manifest: &mut Manifest,
-    common: &Common,
-    summary: &Summary,
-    accounts: usize,
-) -> io::Result<()> {
+/// The manifest's arguments, inputs (hashed when the run commits) and counts.
+fn describe_run(manifest: &mut Manifest, common: &Common, summary: &Summary, accounts: usize) {
     manifest.arguments = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    manifest.add_input(&common.plans.display().to_string())?;
+    manifest.add_input(&common.plans.display().to_string());
     if let Some(rules) = &common.rules {
-        manifest.add_input(&rules.display().to_string())?;
+        manifest.add_input(&rules.display().to_string());
     }
     for events in &common.events {
-        manifest.add_input(events)?;
+        manifest.add_input(events);
     }
     for (name, count) in [
         ("rows", summary.rows),
@@ -444,7 +438,6 @@ fn describe_run(
     ] {
         manifest.add_count(name, count);
     }
-    Ok(())
 }
 
 fn print_run_summary(out: &str, summary: &Summary, accounts: usize) {

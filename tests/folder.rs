@@ -149,6 +149,18 @@ fn the_manifest_describes_the_run_and_its_hashes_match_the_files() {
     assert_eq!(manifest["inputs"][0]["path"], "plans.csv");
     assert_eq!(manifest["inputs"][0]["size"], 87);
     assert_eq!(manifest["inputs"][1]["size"], 1455);
+    // Inputs are hashed beside the reports when the run commits; each
+    // hash is still that of its own file.
+    let plans_hash = hash_file(&work.path().join("plans.csv"), "").unwrap();
+    assert_eq!(
+        manifest["inputs"][0]["xxh3_64"],
+        plans_hash.xxh3_64.as_str()
+    );
+    let events_hash = hash_file(&events, "").unwrap();
+    assert_eq!(
+        manifest["inputs"][1]["xxh3_64"],
+        events_hash.xxh3_64.as_str()
+    );
     // fixtures/seed_rules: 27 rows, 24 accepted, 3 rejected, 2 accounts.
     assert_eq!(
         manifest["counts"],

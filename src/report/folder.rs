@@ -16,7 +16,7 @@
 //! reports are read at.
 
 use super::lock::FolderLock;
-use super::manifest::{hash_file, Manifest, MANIFEST_FILE};
+use super::manifest::{Manifest, MANIFEST_FILE};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
@@ -214,12 +214,13 @@ impl ReportDir {
     /// closed) and then `manifest.json`.
     pub fn commit(mut self) -> io::Result<()> {
         pause_point("commit");
-        let mut files = Vec::with_capacity(self.staged.len());
-        for staged in &self.staged {
-            files.push(hash_file(&staged.staged, &staged.name)?);
-        }
+        let files: Vec<(&Path, &str)> = self
+            .staged
+            .iter()
+            .map(|s| (s.staged.as_path(), s.name.as_str()))
+            .collect();
+        self.manifest.hash_inputs_and_files(&files)?;
         let old_files = old_manifest_files(&self.out.path);
-        self.manifest.set_files(files);
         let manifest_staged = self.out.staging.join(MANIFEST_FILE);
         write_synced(&manifest_staged, &self.manifest.to_json())?;
         remove_if_present(&self.out.path.join(MANIFEST_FILE))?;

@@ -22,6 +22,7 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use xxhash_rust::xxh3::Xxh3;
 
 /// The manifest's file name in a report folder.
@@ -71,20 +72,14 @@ impl Default for Manifest {
 }
 
 impl Manifest {
-    /// Records an input file (`-` for standard input) by reading it again.
-    pub fn add_input(&mut self, path: &str) -> io::Result<()> {
-        let (size, xxh3_64) = if path == "-" {
-            (None, None)
-        } else {
-            let record = hash_file(Path::new(path), path)?;
-            (Some(record.size), Some(record.xxh3_64))
-        };
+    /// Records an input file (`-` for standard input); it is read again
+    /// for its size and hash when the run commits, beside the reports.
+    pub fn add_input(&mut self, path: &str) {
         self.inputs.push(InputFile {
             path: path.to_owned(),
-            size,
-            xxh3_64,
+            size: None,
+            xxh3_64: None,
         });
-        Ok(())
     }
 
     /// Records a count, such as `rows`, in the order given.
@@ -92,8 +87,28 @@ impl Manifest {
         self.counts.insert(name.to_owned(), value.into());
     }
 
-    pub(crate) fn set_files(&mut self, files: Vec<FileRecord>) {
-        self.files = files;
+    /// Hashes the inputs and the run's `files` (staged path, recorded
+    /// name), on up to two threads: at 1M rows reading some 120 MB again
+    /// one file after another added 7 % to the run.
+    pub(crate) fn hash_inputs_and_files(&mut self, files: &[(&Path, &str)]) -> io::Result<()> {
+        let inputs: Vec<(&Path, &str)> = self
+            .inputs
+            .iter()
+            .filter(|input| input.path != "-")
+            .map(|input| (Path::new(&input.path), input.path.as_str()))
+            .collect();
+        let jobs: Vec<(&Path, &str)> = inputs.iter().chain(files).copied().collect();
+        let mut records = hash_in_parallel(&jobs)?.into_iter();
+        let hashed_inputs: Vec<FileRecord> = records.by_ref().take(inputs.len()).collect();
+        let mut hashed_inputs = hashed_inputs.into_iter();
+        for input in self.inputs.iter_mut().filter(|input| input.path != "-") {
+            if let Some(record) = hashed_inputs.next() {
+                input.size = Some(record.size);
+                input.xxh3_64 = Some(record.xxh3_64);
+            }
+        }
+        self.files = records.collect();
+        Ok(())
     }
 
     /// The manifest as pretty JSON with a final newline.
@@ -129,6 +144,37 @@ pub fn hash_file(path: &Path, name: &str) -> io::Result<FileRecord> {
         lines,
         xxh3_64: format!("{:016x}", hasher.digest()),
     })
+}
+
+/// [`hash_file`] of every `(path, name)`, in the order given, the largest
+/// files first across two workers so that neither waits long on the other.
+fn hash_in_parallel(jobs: &[(&Path, &str)]) -> io::Result<Vec<FileRecord>> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    let size = |i: &usize| std::fs::metadata(jobs[*i].0).map_or(0, |m| m.len());
+    order.sort_by_key(|i| std::cmp::Reverse(size(i)));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, hash_file(jobs[i].0, jobs[i].1)));
+        }
+        done
+    };
+    let mut results: Vec<Option<io::Result<FileRecord>>> = (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(work);
+        let mine = work();
+        let theirs = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        for (i, result) in mine.into_iter().chain(theirs) {
+            results[i] = Some(result);
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(io::Error::other("file not hashed"))))
+        .collect()
 }
 
 #[cfg(test)]
