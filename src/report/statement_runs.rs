@@ -67,21 +67,16 @@ impl StatementRuns {
     /// writes them as a run.
     pub fn spill<'a>(
         &mut self,
-        mut rows: Vec<Statement>,
+        rows: Vec<Statement>,
         name: impl Fn(AccountId) -> &'a str,
     ) -> io::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        // No two rows share an account and a cycle start.
-        rows.sort_unstable_by(|a, b| {
-            name(a.account)
-                .cmp(name(b.account))
-                .then(a.cycle.start.cmp(&b.cycle.start))
-        });
+        let order = sorted_order(&rows, &name);
         let path = self.next_path();
         let mut run = BufWriter::with_capacity(BUFFER_BYTES, File::create(&path)?);
-        for s in &rows {
+        for s in order.iter().map(|&(_, i)| &rows[i as usize]) {
             let account = name(s.account);
             let line = self.lines.line(s, account);
             write_record(&mut run, account.as_bytes(), time_key(s.cycle.start), line)?;
@@ -142,6 +137,35 @@ impl StatementRuns {
         self.files_made += 1;
         self.dir.join(format!("statements-{}.run", self.files_made))
     }
+}
+
+/// The rows' positions in `statements.csv`'s order: account name, then
+/// cycle start (no two rows share both). Sorting 32-byte keys instead of
+/// the rows moves a fifth of the bytes, and the first 16 bytes of each
+/// name, compared as one number, settle most comparisons without looking
+/// the names up (a name shorter than 16 bytes is padded with zeros, so a
+/// tie falls back to the names themselves).
+fn sorted_order<'a>(rows: &[Statement], name: impl Fn(AccountId) -> &'a str) -> Vec<(u128, u32)> {
+    let mut order: Vec<(u128, u32)> = rows
+        .iter()
+        .zip(0u32..)
+        .map(|(s, i)| {
+            let mut prefix = [0; 16];
+            let bytes = name(s.account).as_bytes();
+            let n = bytes.len().min(16);
+            prefix[..n].copy_from_slice(&bytes[..n]);
+            (u128::from_be_bytes(prefix), i)
+        })
+        .collect();
+    order.sort_unstable_by(|(a_prefix, a), (b_prefix, b)| {
+        a_prefix.cmp(b_prefix).then_with(|| {
+            let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+            name(a.account)
+                .cmp(name(b.account))
+                .then(a.cycle.start.cmp(&b.cycle.start))
+        })
+    });
+    order
 }
 
 fn write_record(

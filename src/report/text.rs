@@ -68,8 +68,13 @@ pub(crate) fn write_usd(text: &mut Vec<u8>, usd: Decimal) {
 pub(crate) fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
     // Prices and fees are whole cents: their digits by hand, as
     // `Decimal`'s `Display` (with its `round_dp` and `rescale`) costs more
-    // than the rest of a journal transaction. Zero (which may be `-0`) and finer
-    // amounts go through `Usd` itself.
+    // than the rest of a journal transaction or a statement row. Zero, the
+    // purchases of most statement rows, is `0.00` at any scale; `-0` and
+    // finer amounts go through `Usd` itself.
+    if usd.is_zero() && usd.is_sign_positive() {
+        text.extend_from_slice(b"0.00");
+        return;
+    }
     let mantissa = usd.mantissa();
     let cents = 2u32
         .checked_sub(usd.scale())
