@@ -8,6 +8,8 @@
 //! runs (dozens, so the runs are also merged during the replay). Task
 //! windows of 0s, 1h, 24h and 40 days (longer than a cycle).
 
+mod common;
+
 use chrono::TimeDelta;
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{
@@ -238,18 +240,17 @@ fn the_binary_spills_closed_cycles_and_writes_the_same_statements() {
     std::fs::write(input.path().join("events.csv"), &events).expect("written");
     std::fs::write(input.path().join("plans.csv"), plans_csv).expect("written");
     let out = input.path().join("out");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_creditsim"))
-        .current_dir(input.path())
-        .args([
+    let run = common::creditsim(
+        input.path(),
+        &[
             "replay",
             "--plans",
             "plans.csv",
             "--out",
             "out",
             "events.csv",
-        ])
-        .output()
-        .expect("creditsim runs");
+        ],
+    );
     assert!(
         run.status.success(),
         "{}",
@@ -288,22 +289,12 @@ fn the_binary_spills_closed_cycles_and_writes_the_same_statements() {
     let written = std::fs::read(out.join("statements.csv")).expect("statements.csv");
     assert!(expected == written, "statements.csv differs");
 
-    // Nothing but the reports, the manifest and the lock is left.
-    let mut left: Vec<String> = std::fs::read_dir(&out)
-        .expect("out readable")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
+    // Nothing but the reports and the manifest (and the lock) is left.
+    let mut left = common::files_left(&out);
     left.sort();
-    assert_eq!(
-        left,
-        [
-            ".creditsim.lock",
-            "balances.csv",
-            "ledger.csv",
-            "manifest.json",
-            "rejections.csv",
-            "statements.csv",
-            "summary.json"
-        ]
-    );
+    let mut expected_files: Vec<std::ffi::OsString> =
+        common::REPORTS.iter().map(Into::into).collect();
+    expected_files.push("manifest.json".into());
+    expected_files.sort();
+    assert_eq!(left, expected_files);
 }
