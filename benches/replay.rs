@@ -28,6 +28,7 @@ fn replay_all(csv: &str) -> usize {
         ledger: LedgerWriter::new(Vec::with_capacity(8 << 20)).expect("in memory"),
         rejections: RejectionWriter::new(Vec::new()).expect("in memory"),
         entry_sink: None,
+        closed_statements: None,
     };
     let replayed = replay(
         engine,

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
 use creditsim::core::event::EVENT_NAMES;
 use creditsim::core::Reason;
 use rand::{Rng, SeedableRng};
@@ -820,61 +821,53 @@ impl Gen {
 
 // ---------------------------------------------------------------- main
 
+/// Writes a deterministic plans.csv and events.csv for benchmarking
+/// `creditsim replay`: the same arguments always give byte-identical files.
+///
+/// The shapes of benches/README.md's table come from --days and
+/// --accounts: for example `--rows 1000000 --days 365 --accounts 100000` is
+/// a year of a 100k-account API, and `--rows 10000000 --days 186 --accounts
+/// 1000000` six months of a million accounts.
+#[derive(Parser)]
+#[command(name = "generate", after_help = EXAMPLES)]
 struct Args {
+    /// Accounts in the population (acct-000000 ..), onboarded over the
+    /// first half of the rows: the number of accounts a replay sees, and
+    /// so its end reports' size and its memory per account.
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
     accounts: u64,
+    /// Data rows written in total (over all files).
+    #[arg(long, value_name = "M", default_value_t = 100_000)]
     rows: u64,
+    /// Seed of the only randomness (ChaCha8, portable).
+    #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// Days the rows span, from 2025-07-01T00:00:00Z: the months of a log,
+    /// and so the billing cycles (account-months) a replay rolls over.
+    /// In 31 days almost no account reaches its first boundary; with 62 or
+    /// more nearly every account crosses one.
+    #[arg(long, value_name = "D", default_value_t = 31,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
     days: u64,
-    files: usize,
+    /// Split the rows round-robin by account into events-0.csv ..
+    /// events-{K-1}.csv, each time-sorted (0: one events.csv).
+    #[arg(long, value_name = "K", default_value_t = 0,
+          value_parser = clap::value_parser!(u16).range(0..=4096))]
+    files: u16,
+    /// Folder for plans.csv and the events (created if missing).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
 
-const USAGE: &str =
-    "usage: generate --accounts N --rows M --seed S --out DIR [--days D] [--files K]";
+const EXAMPLES: &str = "\
+Examples:
+  generate --accounts 100000 --rows 1000000 --seed 1 --out /tmp/cs1m
+  generate --accounts 100000 --rows 1000000 --days 365 --out /tmp/cs1m365
+  generate --accounts 1000000 --rows 10000000 --days 186 --out /tmp/cs10m186a1m
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        accounts: 1000,
-        rows: 100_000,
-        seed: 1,
-        days: 31,
-        files: 0,
-        out: PathBuf::new(),
-    };
-    let mut out = None;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Err(String::new());
-        }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let num = || -> Result<u64, String> {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: not a number: {value}"))
-        };
-        match flag.as_str() {
-            "--accounts" => args.accounts = num()?,
-            "--rows" => args.rows = num()?,
-            "--seed" => args.seed = num()?,
-            "--days" => args.days = num()?,
-            "--files" => args.files = num()? as usize,
-            "--out" => out = Some(PathBuf::from(&value)),
-            _ => return Err(format!("unknown argument: {flag}")),
-        }
-    }
-    args.out = out.ok_or("--out DIR is required")?;
-    if args.accounts == 0 || args.accounts > u64::from(u32::MAX) {
-        return Err("--accounts must be between 1 and 4294967295".into());
-    }
-    if args.days == 0 || args.days > 3650 {
-        return Err("--days must be between 1 and 3650".into());
-    }
-    if args.files > 4096 {
-        return Err("--files must be at most 4096".into());
-    }
-    Ok(args)
-}
+On stderr: the rows per event kind and the outcome the generator's own model
+of the rules expects for every row (24h task window).";
 
 fn create(path: &Path) -> Result<BufWriter<File>, String> {
     let f = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -1028,19 +1021,7 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) if e.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("generate: {e}");
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&args) {
+    match run(&Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("generate: {e}");

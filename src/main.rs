@@ -18,7 +18,7 @@ use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::manifest::{Manifest, MANIFEST_FILE};
 use creditsim::report::rejections::RejectionWriter;
-use creditsim::report::statements::write_statements;
+use creditsim::report::statement_runs::StatementRuns;
 use creditsim::report::summary::write_summary;
 use creditsim::report::{ReportDir, REPORT_FILES};
 use std::fmt::Display;
@@ -291,6 +291,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         Some(path) => Some(open_journal(&mut dir, path, args.common.task_window)?),
         None => None,
     };
+    let mut closed_statements = StatementRuns::new(dir.scratch().map_err(out_error)?, cells);
     let mut output = ReplayOutput {
         ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?)
             .map_err(out_error)?
@@ -299,6 +300,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
             .map_err(out_error)?
             .with_cells(cells),
         entry_sink: journal.as_mut().map(|writer| writer as &mut dyn EntrySink),
+        closed_statements: Some(&mut closed_statements),
     };
     let mut progress = ProgressLine::new();
     let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
@@ -316,10 +318,10 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     // a second at 10M rows) overlaps writing the end reports.
     std::thread::scope(|scope| {
         let ledger_synced = scope.spawn(move || ledger.finish().and_then(finish));
-        let others = rejections
-            .finish()
-            .and_then(finish)
-            .and_then(|()| write_end_reports(&mut dir, &engine, statements, &summary, cells));
+        let others = rejections.finish().and_then(finish).and_then(|()| {
+            let statements = (closed_statements, statements);
+            write_end_reports(&mut dir, &engine, statements, &summary, cells)
+        });
         let ledger_synced = ledger_synced
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -383,7 +385,7 @@ fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
 fn write_end_reports(
     dir: &mut ReportDir,
     engine: &Engine,
-    statements: StatementBook,
+    (closed_statements, statements): (StatementRuns, StatementBook),
     summary: &Summary,
     cells: CellPolicy,
 ) -> io::Result<()> {
@@ -397,12 +399,10 @@ fn write_end_reports(
     std::thread::scope(|scope| {
         let statements_written = scope.spawn(move || {
             let statements = statements.into_sorted(|id| engine.account_name(id));
-            finish(write_statements(
-                statements_file,
-                &statements,
-                |s| engine.account_name(s.account),
-                cells,
-            )?)
+            finish(
+                closed_statements
+                    .finish(statements_file, &statements, |id| engine.account_name(id))?,
+            )
         });
         let accounts = engine.accounts_by_name();
         let balances_and_summary = write_balances(balances_file, &accounts, cells)
@@ -476,6 +476,7 @@ fn run_balance(args: BalanceArgs) -> Result<(), Failure> {
         ledger: LedgerWriter::new(io::sink()).map_err(Failure::input)?,
         rejections: RejectionWriter::new(io::sink()).map_err(Failure::input)?,
         entry_sink: None,
+        closed_statements: None,
     };
     let replayed = replay(engine, files, &options, &mut output, |_| {})?;
     if !replayed.watched_seen {

@@ -12,6 +12,7 @@ use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
 use crate::report::rejections::{RejectedRow, RejectionWriter};
 pub use crate::report::sink::EntrySink;
+use crate::report::statement_runs::StatementRuns;
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 
@@ -86,13 +87,18 @@ pub struct ReplayOutput<'a, L: Write, J: Write> {
     pub rejections: RejectionWriter<J>,
     /// Also receives every ledger entry, such as the `--journal` writer.
     pub entry_sink: Option<&'a mut dyn EntrySink>,
+    /// Receives the statements of cycles that closed during the replay
+    /// (see [`StatementBook::take_closed`]); without it every statement is
+    /// held to the end in [`Replayed::statements`].
+    pub closed_statements: Option<&'a mut StatementRuns>,
 }
 
 /// The state at the end of a replay, for the end-of-run reports.
 pub struct Replayed {
     /// The engine at the as-of time.
     pub engine: Engine,
-    /// Statements of every cycle.
+    /// Statements of every cycle, less those handed to
+    /// [`ReplayOutput::closed_statements`].
     pub statements: StatementBook,
     /// Totals.
     pub summary: Summary,
@@ -214,6 +220,10 @@ fn apply_batches<L: Write, J: Write>(
                     bytes: row.bytes,
                 });
             }
+        }
+        if let (Some(runs), Some(now)) = (output.closed_statements.as_deref_mut(), engine.now()) {
+            let closed = statements.take_closed(now, engine.task_window());
+            runs.spill(closed, |id| engine.account_name(id))?;
         }
         batch.clear();
         // The reading thread may have finished already: then the batch is

@@ -60,6 +60,7 @@ fn check(files: &[&[u8]], as_of: bool) -> Result<(), TestCaseError> {
         ledger: LedgerWriter::new(io::sink()).unwrap(),
         rejections: RejectionWriter::new(Vec::new()).unwrap(),
         entry_sink: None,
+        closed_statements: None,
     };
     match replay(engine, opened, &options, &mut output, |_| {}) {
         Ok(replayed) => {
@@ -218,6 +219,7 @@ fn the_valid_file_is_valid() {
         ledger: LedgerWriter::new(io::sink()).unwrap(),
         rejections: RejectionWriter::new(io::sink()).unwrap(),
         entry_sink: None,
+        closed_statements: None,
     };
     // Without --keep-going: no malformed row stops it.
     let replayed = replay(

@@ -84,6 +84,7 @@ fuzz_target!(|data: &[u8]| {
         ledger: LedgerWriter::new(io::sink()).unwrap(),
         rejections: RejectionWriter::new(io::sink()).unwrap(),
         entry_sink: None,
+        closed_statements: None,
     };
     let replayed = match replay(engine, files, &options, &mut output, |_| {}) {
         Ok(replayed) => replayed,

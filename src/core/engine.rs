@@ -229,6 +229,11 @@ impl Engine {
         self
     }
 
+    /// How long a task id is remembered after its charge.
+    pub fn task_window(&self) -> TimeDelta {
+        self.task_window
+    }
+
     /// The plan book.
     pub fn plans(&self) -> &PlanBook {
         &self.plans

@@ -11,8 +11,11 @@
 use super::engine::{Applied, Effect};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry};
 use super::plans::PlanId;
+use super::time::Instant;
 use super::totals::{add, add_usd, magnitude, CreditTotals, TotalOverflow};
+use chrono::TimeDelta;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// One account's activity in one billing cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +63,19 @@ impl Statement {
 /// No statement (the end of a chain in [`StatementBook`]).
 const NONE: u32 = u32::MAX;
 
+/// The fewest closed statements [`StatementBook::take_closed`] hands out
+/// at once by default (and at least an eighth of the open ones): each
+/// batch becomes a sorted run of `statements.csv` to merge at the end, so
+/// runs stay few.
+const MIN_CLOSED_BATCH: usize = 32 * 1024;
+
+/// The day (since 1970-01-01) a time falls in.
+fn day_of(time: Instant) -> i64 {
+    time.timestamp().div_euclid(SECONDS_PER_DAY)
+}
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
 /// Builds the statements of a replay. Memory grows with accounts times
 /// cycles.
 ///
@@ -68,16 +84,54 @@ const NONE: u32 = u32::MAX;
 /// of its latest statement and each statement the index of the account's
 /// one before it. Entries almost always belong to the latest cycle, so the
 /// first probe hits; a late refund walks back a few cycles.
-#[derive(Debug, Clone, Default)]
+///
+/// A statement can change until no refund can reach its cycle any more:
+/// refunds undo charges made inside the cycle, and a charge can be
+/// refunded only inside the task window after it. So once the time is past
+/// the cycle's end plus the task window, the statement is final, and
+/// [`StatementBook::take_closed`] hands such statements out, so that a
+/// replay's memory holds the open cycles only, not every month of a year.
+#[derive(Debug, Clone)]
 pub struct StatementBook {
     rows: Vec<Statement>,
     /// For each row, the account's previous row, or `NONE`.
     previous: Vec<u32>,
     /// For each account (by index), its latest row, or `NONE`.
     latest: Vec<u32>,
+    /// How many rows end on each day not yet closed.
+    ending: BTreeMap<i64, usize>,
+    /// Rows ending before this day are closed (no entry or outcome can
+    /// reach them any more) but still held.
+    closed_before_day: i64,
+    /// How many rows end before `closed_before_day`.
+    closed: usize,
+    /// The fewest closed rows `take_closed` hands out at once.
+    min_closed_batch: usize,
+}
+
+impl Default for StatementBook {
+    fn default() -> Self {
+        StatementBook {
+            rows: Vec::new(),
+            previous: Vec::new(),
+            latest: Vec::new(),
+            ending: BTreeMap::new(),
+            closed_before_day: i64::MIN,
+            closed: 0,
+            min_closed_batch: MIN_CLOSED_BATCH,
+        }
+    }
 }
 
 impl StatementBook {
+    /// Hands out closed statements (see [`StatementBook::take_closed`]) in
+    /// batches of at least `rows` (default 32Ki) and an eighth of the open
+    /// ones: fewer rows held, but more and smaller runs to merge.
+    pub fn with_min_closed_batch(mut self, rows: usize) -> Self {
+        self.min_closed_batch = rows.max(1);
+        self
+    }
+
     /// Reads the latest statement of `account`, like [`Engine::warm`]
     /// (see there): the result means nothing.
     ///
@@ -128,6 +182,11 @@ impl StatementBook {
                 let index = self.rows.len();
                 let new_latest = u32::try_from(index).map_err(|_| TotalOverflow("statements"))?;
                 let plan = entry.plan.clone().unwrap_or_else(|| "".into());
+                let end_day = day_of(entry.cycle.end);
+                // A closed cycle gets no entry: `take_closed` would have
+                // handed out its statement too early.
+                debug_assert!(end_day >= self.closed_before_day);
+                *self.ending.entry(end_day).or_default() += 1;
                 self.rows
                     .push(Statement::new(entry.account, entry.cycle, plan));
                 self.previous.push(self.latest[account]);
@@ -190,12 +249,83 @@ impl StatementBook {
         self.rows.get_mut(index)
     }
 
+    /// Hands out the statements that no entry or outcome can change any
+    /// more at `now` (the time of the latest event applied; later events
+    /// come at or after it) with `task_window` the engine's: those whose
+    /// cycle ended at least a task window before `now`, counted from the
+    /// end of the day the cycle ends, so up to a day late. To keep the
+    /// work per statement small they come in batches (in no particular
+    /// order) of at least 32Ki (see [`StatementBook::with_min_closed_batch`])
+    /// and an eighth of the open ones; until then the result is empty.
+    pub fn take_closed(&mut self, now: Instant, task_window: TimeDelta) -> Vec<Statement> {
+        let Some(limit) = now.checked_sub_signed(task_window.max(TimeDelta::zero())) else {
+            return Vec::new();
+        };
+        // A cycle ending on day d is closed once (d + 1) days + the window
+        // have passed.
+        let limit_day = day_of(limit);
+        while let Some(entry) = self.ending.first_entry() {
+            if *entry.key() >= limit_day {
+                break;
+            }
+            self.closed += entry.remove();
+        }
+        self.closed_before_day = self.closed_before_day.max(limit_day);
+        let open = self.rows.len() - self.closed;
+        if self.closed < self.min_closed_batch.max(open / 8) {
+            return Vec::new();
+        }
+        self.remove_closed()
+    }
+
+    /// Removes the closed rows, keeping the others' order and links.
+    fn remove_closed(&mut self) -> Vec<Statement> {
+        let before_day = self.closed_before_day;
+        let is_closed = |row: &Statement| day_of(row.cycle.end) < before_day;
+        let mut new_index = Vec::with_capacity(self.rows.len());
+        let mut kept: u32 = 0;
+        for row in &self.rows {
+            if is_closed(row) {
+                new_index.push(NONE);
+            } else {
+                new_index.push(kept);
+                kept += 1;
+            }
+        }
+        let renumber = |index: u32| {
+            if index == NONE {
+                NONE
+            } else {
+                new_index[index as usize]
+            }
+        };
+        // An account's rows close oldest first (its cycles end in the order
+        // they start), so a kept row's link to a closed one ends its chain.
+        let mut previous = std::mem::take(&mut self.previous);
+        let mut position = 0;
+        previous.retain_mut(|link| {
+            let keep = new_index[position] != NONE;
+            position += 1;
+            *link = renumber(*link);
+            keep
+        });
+        self.previous = previous;
+        for latest in &mut self.latest {
+            *latest = renumber(*latest);
+        }
+        let closed: Vec<Statement> = self.rows.extract_if(.., |row| is_closed(row)).collect();
+        debug_assert_eq!(closed.len(), self.closed);
+        self.closed = 0;
+        closed
+    }
+
     /// The statements sorted by account name, then cycle start.
     pub fn into_sorted<'a>(self, name: impl Fn(AccountId) -> &'a str) -> Vec<Statement> {
         let StatementBook {
             mut rows,
             previous,
             latest,
+            ..
         } = self;
         // The links are not needed any more: free them before sorting.
         drop((previous, latest));

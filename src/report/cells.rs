@@ -33,6 +33,7 @@ impl CellPolicy {
     /// assert_eq!(CellPolicy::SpreadsheetSafe.text("=1+2"), "'=1+2");
     /// assert_eq!(CellPolicy::SpreadsheetSafe.text("acct-1"), "acct-1");
     /// ```
+    #[inline]
     pub fn text(self, text: &str) -> Cow<'_, str> {
         match self {
             CellPolicy::SpreadsheetSafe if text.starts_with(FORMULA_TRIGGERS) => {

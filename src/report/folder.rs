@@ -200,6 +200,16 @@ impl ReportDir {
         Ok(BufWriter::with_capacity(1 << 16, file))
     }
 
+    /// A folder for this run's temporary files (such as the sorted runs of
+    /// `statements.csv`), created if missing: inside the staging folder, so
+    /// on the output's file system, never published, and removed with the
+    /// staging folder whether the run succeeds or not.
+    pub fn scratch(&self) -> io::Result<PathBuf> {
+        let scratch = self.out.staging.join("scratch");
+        fs::create_dir_all(&scratch)?;
+        Ok(scratch)
+    }
+
     /// Publishes every opened file (which the caller has flushed and
     /// closed) and then `manifest.json`.
     pub fn commit(mut self) -> io::Result<()> {

@@ -79,9 +79,9 @@ impl<W: Write> LedgerWriter<W> {
         push_cell(row, &cells.text(entry.task.as_deref().unwrap_or("")));
         row.push(b',');
         let mut number = itoa::Buffer::new();
-        row.extend_from_slice(number.format(entry.extra_delta).as_bytes());
+        row.extend_from_slice(format_delta(&mut number, entry.extra_delta));
         row.push(b',');
-        row.extend_from_slice(number.format(entry.subscription_delta).as_bytes());
+        row.extend_from_slice(format_delta(&mut number, entry.subscription_delta));
         row.push(b',');
         // Most entries move no money; fees and purchases are formatted.
         if entry.usd.is_zero() {
@@ -109,10 +109,20 @@ impl<W: Write> LedgerWriter<W> {
     }
 }
 
+/// A signed delta's digits. Deltas come from `u64` amounts, so almost all
+/// fit an `i64`, whose formatting avoids `i128`'s 128-bit divisions.
+fn format_delta(number: &mut itoa::Buffer, delta: i128) -> &[u8] {
+    match i64::try_from(delta) {
+        Ok(delta) => number.format(delta).as_bytes(),
+        Err(_) => number.format(delta).as_bytes(),
+    }
+}
+
 /// Appends one cell as the `csv` crate's `QuoteStyle::Necessary` writes it
 /// (see `csv_writer`): quoted only when it holds the delimiter, a quote or
 /// a line end (`\r` too), with its quotes doubled.
-fn push_cell(row: &mut Vec<u8>, text: &str) {
+#[inline]
+pub(crate) fn push_cell(row: &mut Vec<u8>, text: &str) {
     if !text
         .bytes()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
@@ -133,6 +143,27 @@ fn push_cell(row: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deltas_are_written_as_i128_writes_them() {
+        let mut number = itoa::Buffer::new();
+        for delta in [
+            0,
+            -10,
+            7,
+            i128::from(i64::MAX),
+            i128::from(i64::MAX) + 1,
+            i128::from(i64::MIN),
+            i128::from(i64::MIN) - 1,
+            -i128::from(u64::MAX),
+            i128::from(u64::MAX),
+        ] {
+            assert_eq!(
+                format_delta(&mut number, delta),
+                delta.to_string().as_bytes()
+            );
+        }
+    }
 
     #[test]
     fn cells_are_quoted_as_the_csv_writer_quotes_them() {

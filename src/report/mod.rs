@@ -11,6 +11,7 @@ pub mod lock;
 pub mod manifest;
 pub mod rejections;
 pub mod sink;
+pub mod statement_runs;
 pub mod statements;
 pub mod summary;
 mod text;

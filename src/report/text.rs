@@ -68,8 +68,13 @@ pub(crate) fn write_usd(text: &mut Vec<u8>, usd: Decimal) {
 pub(crate) fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
     // Prices and fees are whole cents: their digits by hand, as
     // `Decimal`'s `Display` (with its `round_dp` and `rescale`) costs more
-    // than the rest of a journal transaction. Zero (which may be `-0`) and finer
-    // amounts go through `Usd` itself.
+    // than the rest of a journal transaction or a statement row. Zero, the
+    // purchases of most statement rows, is `0.00` at any scale; `-0` and
+    // finer amounts go through `Usd` itself.
+    if usd.is_zero() && usd.is_sign_positive() {
+        text.extend_from_slice(b"0.00");
+        return;
+    }
     let mantissa = usd.mantissa();
     let cents = 2u32
         .checked_sub(usd.scale())
@@ -80,8 +85,13 @@ pub(crate) fn push_usd(text: &mut Vec<u8>, usd: Decimal) {
         if mantissa < 0 {
             text.push(b'-');
         }
-        text.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
-        let fraction = (cents % 100) as u8;
+        // Real amounts fit 64 bits, whose division is far cheaper.
+        let mut number = itoa::Buffer::new();
+        let (dollars, fraction) = match u64::try_from(cents) {
+            Ok(cents) => (number.format(cents / 100), (cents % 100) as u8),
+            Err(_) => (number.format(cents / 100), (cents % 100) as u8),
+        };
+        text.extend_from_slice(dollars.as_bytes());
         text.extend_from_slice(&[b'.', b'0' + fraction / 10, b'0' + fraction % 10]);
         return;
     }
@@ -112,6 +122,14 @@ mod tests {
             if fast {
                 assert_eq!(text[..10], *t.format("%Y-%m-%d").to_string().as_bytes());
             }
+        }
+        // Every few days of four-digit years, at times that change every
+        // digit.
+        let mut t = parse_time("0000-01-01T00:00:00Z").unwrap();
+        while t.year() <= 9999 {
+            assert!(write_time(&mut text, t));
+            assert_eq!(text, format_time(t).as_bytes(), "{t:?}");
+            t += chrono::TimeDelta::seconds(86_400 * 3 + 3_671);
         }
         // Past RFC 3339's range (only through the library): chrono's text.
         let far = crate::core::time::add_months(parse_time("9999-12-31T00:00:00Z").unwrap(), 1);
