@@ -35,6 +35,7 @@ pub mod core;
 pub mod input;
 pub mod replay;
 pub mod report;
+pub mod simulate;
 
 /// The README's examples run as doctests, so they cannot drift.
 #[cfg(doctest)]

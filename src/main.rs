@@ -2,6 +2,8 @@
 //! account's balance. All the rules live in the library; this file only
 //! parses arguments, opens files and maps failures to exit codes.
 
+mod simulate_command;
+
 use clap::{Args, Parser, Subcommand};
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
@@ -51,6 +53,11 @@ enum Command {
     /// get-credits does: {"credits":N,"extra_credits":M}.
     #[command(after_long_help = BALANCE_EXAMPLES)]
     Balance(BalanceArgs),
+    /// Replay the same event files under other terms (scenarios) and
+    /// compare revenue and usage account by account: scenarios.csv,
+    /// accounts.csv, and with --best-plan each account's cheapest plan.
+    #[command(after_long_help = simulate_command::SIMULATE_EXAMPLES)]
+    Simulate(simulate_command::SimulateArgs),
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -184,6 +191,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => run_replay(args),
         Command::Balance(args) => run_balance(args),
+        Command::Simulate(args) => simulate_command::run_simulate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -320,7 +328,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         let ledger_synced = scope.spawn(move || ledger.finish().and_then(finish));
         let others = rejections.finish().and_then(finish).and_then(|()| {
             let statements = (closed_statements, statements);
-            write_end_reports(&mut dir, &engine, statements, &summary, cells)
+            write_end_reports(&mut dir, "", &engine, statements, &summary, cells)
         });
         let ledger_synced = ledger_synced
             .join()
@@ -381,17 +389,19 @@ fn finish(writer: io::BufWriter<File>) -> io::Result<()> {
     writer.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
-/// Writes balances, statements and summary.
+/// Writes balances, statements and summary, in `folder` (`""` or
+/// `NAME/`) of the report folder.
 fn write_end_reports(
     dir: &mut ReportDir,
+    folder: &str,
     engine: &Engine,
     (closed_statements, statements): (StatementRuns, StatementBook),
     summary: &Summary,
     cells: CellPolicy,
 ) -> io::Result<()> {
-    let balances_file = dir.open("balances.csv")?;
-    let statements_file = dir.open("statements.csv")?;
-    let summary_file = dir.open("summary.json")?;
+    let balances_file = dir.open(&format!("{folder}balances.csv"))?;
+    let statements_file = dir.open(&format!("{folder}statements.csv"))?;
+    let summary_file = dir.open(&format!("{folder}summary.json"))?;
     // The reading thread has finished by now, so a core is free: the
     // statements (the most rows, and a sort) are sorted and written on a
     // second thread while this one writes the balances and the summary.

@@ -13,7 +13,9 @@
 //!   plan's monthly credits.
 //! - `inv5 extra never expires`: only purchase, charge and refund entries
 //!   move extra credits.
-//! - `inv6 purchase price`: credits / 10 x $0.08 exactly.
+//! - `inv6 purchase price`: credits / 10 x the terms' price ($0.08) exactly.
+//! - `inv11 top-up`: under the top-up policy no paid call is rejected
+//!   `insufficient_credits` while subscribed; a top-up buys the fewest packs.
 //! - `inv7 boundaries`: cycle k is [anchor + k months, anchor + k+1 months),
 //!   28-31 days long, strictly increasing.
 //! - `inv8 independence`, `inv9 determinism`, `inv10 dedup`: see their tests.
@@ -25,7 +27,7 @@ use chrono::{Months, TimeDelta};
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{
     Action, Applied, Balance, Cycle, Effect, Engine, EngineError, EntryKind, Event, LedgerEntry,
-    Plan, PlanBook, RuleBook, StatementBook, Status, Summary,
+    Plan, PlanBook, Reason, RuleBook, StatementBook, Status, Summary, Terms, TopUp,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -379,8 +381,12 @@ struct Checker {
 
 impl Checker {
     fn new(window: TimeDelta) -> Self {
+        Checker::with_engine(new_engine(window))
+    }
+
+    fn with_engine(engine: Engine) -> Self {
         Checker {
-            engine: new_engine(window),
+            engine,
             tracks: BTreeMap::new(),
             statements: StatementBook::default(),
             summary: Summary::default(),
@@ -437,11 +443,33 @@ impl Checker {
             );
         }
         if let Ok(Effect::Called { credits, .. }) = applied.outcome {
-            let charges = entries[rollover.len()..].len();
+            let own = &entries[rollover.len()..];
+            // Under top-up a short paid call first buys: purchase, charge.
+            let topped_up = self.engine.terms().top_up().is_some()
+                && own.len() == 2
+                && own[0].kind == EntryKind::Purchase;
             prop_assert!(
-                charges == usize::from(credits > 0),
-                "free calls write no entry, paid calls one: {step:?}"
+                own.len() == usize::from(credits > 0) + usize::from(topped_up),
+                "free calls write no entry, paid calls one (two with a top-up): {step:?}"
             );
+            if topped_up {
+                let pack = self
+                    .engine
+                    .terms()
+                    .top_up()
+                    .map_or(10, |t| t.pack_credits());
+                let before = u128::from(own[0].extra_balance)
+                    + u128::from(own[0].subscription_balance)
+                    - own[0].extra.unsigned_abs();
+                let bought = own[0].extra.unsigned_abs();
+                prop_assert!(
+                    before < u128::from(credits)
+                        && bought.is_multiple_of(u128::from(pack))
+                        && before + bought >= u128::from(credits)
+                        && before + bought - u128::from(pack) < u128::from(credits),
+                    "top-up: the fewest packs of {pack} covering the shortfall: {own:?}"
+                );
+            }
         }
 
         let raw_entries = self.engine.entries().to_vec();
@@ -597,7 +625,8 @@ impl Checker {
             }
             EntryKind::Purchase => {
                 let credits = magnitude(e.extra);
-                let price = Decimal::from(credits / 10) * Decimal::new(8, 2);
+                let price =
+                    Decimal::from(credits / 10) * self.engine.terms().extra_pack_price_usd();
                 prop_assert!(
                     e.extra > 0 && credits % 10 == 0 && e.usd == price && e.subscription == 0,
                     "inv6 purchase price: {credits} credits cost {}, want {price}",
@@ -1126,6 +1155,53 @@ proptest! {
             "inv10 dedup: the second call inside the window was {}", codes[1]
         );
         prop_assert_eq!(charges, 1, "inv10 dedup: exactly one charge entry");
+    }
+}
+
+/// Other terms: a price of 0-20 cents per 10 extra credits, top-up on or
+/// off in packs of 10-50.
+fn terms() -> impl Strategy<Value = Terms> {
+    (0i64..=20, prop::option::of(1u64..=5)).prop_map(|(cents, pack)| {
+        let terms = Terms::new(Decimal::new(cents, 2)).unwrap();
+        match pack {
+            Some(tens) => terms.with_top_up(TopUp::new(tens * 10).unwrap()),
+            None => terms,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Invariants 1-7, the statement identity and the summary hold under
+    /// any price of extra credits, with or without top-up.
+    // 256 cases.
+    #[test]
+    fn ledger_invariants_hold_under_other_terms(s in scenario(), terms in terms()) {
+        let mut checker = Checker::with_engine(new_engine(s.window).with_terms(terms));
+        for step in &s.steps {
+            checker.step(step)?;
+        }
+        checker.finish(s.end(), s.steps.last().unwrap())?;
+    }
+
+    /// inv11: under top-up no paid call is rejected `insufficient_credits`
+    /// (the subscription check comes first, so every call that gets that
+    /// far has one). The packs bought are checked by the checker above.
+    // 256 cases.
+    #[test]
+    fn top_up_leaves_no_insufficient_credits_while_subscribed(s in scenario(), pack in 1u64..=5) {
+        let top_up = Terms::default().with_top_up(TopUp::new(pack * 10).unwrap());
+        let mut engine = new_engine(s.window).with_terms(top_up);
+        for step in &s.steps {
+            let Ok(applied) = engine.apply(&step.event()) else { continue };
+            if let Err(rejection) = &applied.outcome {
+                prop_assert!(
+                    rejection.reason() != Reason::InsufficientCredits,
+                    "inv11 top-up: {step:?} rejected {rejection}"
+                );
+            }
+        }
     }
 }
 

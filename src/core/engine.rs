@@ -10,12 +10,12 @@
 use super::account::{whole_days, Account, AccountName, Balance, Status, Subscription, TaskCharge};
 use super::event::{Action, Event};
 use super::ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
-use super::money::extra_credits_price_usd;
 use super::plans::{PlanBook, PlanId};
 use super::rejection::Rejection;
 use super::rules::{Rule, RuleBook, RuleRef};
 use super::tasks::key_hash;
 use super::tasks::{Remembered, TaskMemory};
+use super::terms::Terms;
 use super::time::{add_months, format_time, Instant};
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -185,6 +185,7 @@ pub struct Engine {
     plans: PlanBook,
     rules: RuleBook,
     task_window: TimeDelta,
+    terms: Terms,
     now: Option<Instant>,
     accounts: Vec<Account>,
     /// Account ids by name, probed once per event. FxHash rather than
@@ -212,6 +213,7 @@ impl Engine {
             plans,
             rules,
             task_window: DEFAULT_TASK_WINDOW,
+            terms: Terms::default(),
             now: None,
             accounts: Vec::new(),
             ids: FxHashMap::default(),
@@ -232,6 +234,36 @@ impl Engine {
     /// How long a task id is remembered after its charge.
     pub fn task_window(&self) -> TimeDelta {
         self.task_window
+    }
+
+    /// Sets the price of extra credits and the top-up policy (default:
+    /// the published $0.08 per 10 credits, no top-up).
+    ///
+    /// ```
+    /// use creditsim::core::terms::{Terms, TopUp};
+    /// # use creditsim::core::{Engine, PlanBook, Plan, RuleBook};
+    /// # use creditsim::core::time::parse_time;
+    /// # let plans = PlanBook::new([Plan { id: "tiny".into(), price_usd: 1.into(), monthly_credits: 15 }])?;
+    /// let terms = Terms::new("0.10".parse()?)?.with_top_up(TopUp::new(50)?);
+    /// let mut engine = Engine::new(plans, RuleBook::builtin()).with_terms(terms);
+    /// let t = parse_time("2025-03-01T00:00:00Z")?;
+    /// engine.subscribe(t, "bob", "tiny")?;
+    /// engine.charge(t, "bob", "nuro", "create_vocal", Some("t1"))?.outcome.unwrap();
+    /// // 5 credits left: the next call first buys 50 for $0.50.
+    /// engine.charge(t, "bob", "nuro", "create_vocal", Some("t2"))?.outcome.unwrap();
+    /// let kinds: Vec<_> = engine.entries().iter().map(|e| (e.kind.name(), e.usd.to_string())).collect();
+    /// assert_eq!(kinds, [("purchase", "0.50".to_string()), ("charge", "0".to_string())]);
+    /// assert_eq!(engine.balance("bob").extra_credits, 40);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_terms(mut self, terms: Terms) -> Self {
+        self.terms = terms;
+        self
+    }
+
+    /// The price of extra credits and the top-up policy.
+    pub fn terms(&self) -> &Terms {
+        &self.terms
     }
 
     /// The plan book.
@@ -794,27 +826,22 @@ impl Engine {
         let Some(subscription) = &account.subscription else {
             return Ok(Err(Rejection::NoActiveSubscription));
         };
-        let Some(price_usd) = extra_credits_price_usd(credits) else {
+        let Some(price_usd) = self.terms.extra_credits_price_usd(credits) else {
             return Ok(Err(Rejection::InvalidCredits { credits }));
         };
-        let extra = account
+        account.extra_credits = account
             .extra_credits
             .checked_add(credits)
             .ok_or_else(|| overflow(account, "extra credits"))?;
-        account.extra_credits = extra;
-        self.entries.push(LedgerEntry {
-            time: now,
-            account: id,
-            kind: EntryKind::Purchase,
-            cycle: subscription.cycle,
-            plan: None,
-            task: None,
-            extra_delta: i128::from(credits),
-            subscription_delta: 0,
-            usd: price_usd,
-            extra_balance: extra,
-            subscription_balance: account.subscription_credits,
-        });
+        let balances = (account.extra_credits, account.subscription_credits);
+        self.entries.push(purchase_entry(
+            id,
+            now,
+            subscription.cycle,
+            credits,
+            price_usd,
+            balances,
+        ));
         Ok(Ok(Effect::Purchased { credits, price_usd }))
     }
 
@@ -864,11 +891,26 @@ impl Engine {
         let available =
             u128::from(account.extra_credits) + u128::from(account.subscription_credits);
         if available < u128::from(cost) {
-            return Ok(Err(Rejection::InsufficientCredits {
-                needed: cost,
-                extra: account.extra_credits,
-                subscription: account.subscription_credits,
-            }));
+            let Some((credits, price_usd)) = self.terms.top_up_for(cost, available) else {
+                return Ok(Err(Rejection::InsufficientCredits {
+                    needed: cost,
+                    extra: account.extra_credits,
+                    subscription: account.subscription_credits,
+                }));
+            };
+            account.extra_credits = account
+                .extra_credits
+                .checked_add(credits)
+                .ok_or_else(|| overflow(account, "extra credits"))?;
+            let balances = (account.extra_credits, account.subscription_credits);
+            self.entries.push(purchase_entry(
+                id,
+                now,
+                subscription.cycle,
+                credits,
+                price_usd,
+                balances,
+            ));
         }
         let from_extra = account.extra_credits.min(cost);
         let from_subscription = cost - from_extra;
@@ -1011,6 +1053,32 @@ fn task_id(task: &str) -> TaskId {
         TaskId::new_inline(task)
     } else {
         TaskId::new(task)
+    }
+}
+
+/// The `purchase` entry of extra credits bought (or topped up) at `now`,
+/// with the balances after it.
+fn purchase_entry(
+    id: AccountId,
+    now: Instant,
+    cycle: Cycle,
+    credits: u64,
+    price_usd: Decimal,
+    balances: (u64, u64),
+) -> LedgerEntry {
+    let (extra_balance, subscription_balance) = balances;
+    LedgerEntry {
+        time: now,
+        account: id,
+        kind: EntryKind::Purchase,
+        cycle,
+        plan: None,
+        task: None,
+        extra_delta: i128::from(credits),
+        subscription_delta: 0,
+        usd: price_usd,
+        extra_balance,
+        subscription_balance,
     }
 }
 

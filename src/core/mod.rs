@@ -7,6 +7,7 @@
 pub mod account;
 pub mod engine;
 pub mod event;
+pub mod history;
 pub mod ledger;
 pub mod money;
 pub mod plans;
@@ -17,6 +18,7 @@ pub(crate) mod short_key;
 pub mod statements;
 pub mod summary;
 pub(crate) mod tasks;
+pub mod terms;
 pub mod time;
 pub mod totals;
 
@@ -29,4 +31,5 @@ pub use rejection::{Reason, Rejection};
 pub use rules::{Rule, RuleBook, RuleError};
 pub use statements::{Statement, StatementBook};
 pub use summary::Summary;
+pub use terms::{Terms, TermsError, TopUp};
 pub use totals::{CreditTotals, TotalOverflow};

@@ -80,25 +80,6 @@ pub fn parse_usd(text: &str) -> Result<Decimal, MoneyError> {
     Ok(amount)
 }
 
-/// The price of `credits` extra credits: `credits / 10 x $0.08`.
-///
-/// Returns `None` when `credits` is not a positive multiple of 10 (such a
-/// purchase is rejected as `invalid_credits`). The result is always whole
-/// cents and cannot overflow: `u64::MAX / 10 x 8` cents fits a `Decimal`.
-///
-/// ```
-/// use creditsim::core::money::{extra_credits_price_usd, Usd};
-/// let price = extra_credits_price_usd(250).unwrap();
-/// assert_eq!(Usd(price).to_string(), "2.00");
-/// assert!(extra_credits_price_usd(15).is_none());
-/// ```
-pub fn extra_credits_price_usd(credits: u64) -> Option<Decimal> {
-    if credits == 0 || !credits.is_multiple_of(EXTRA_CREDITS_PACK) {
-        return None;
-    }
-    Decimal::from(credits / EXTRA_CREDITS_PACK).checked_mul(EXTRA_PACK_PRICE_USD)
-}
-
 /// Displays a dollar amount with exactly two decimal places (`8.00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usd(pub Decimal);
@@ -114,6 +95,7 @@ impl fmt::Display for Usd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::terms::extra_credits_price_usd;
 
     #[test]
     fn parses_whole_and_two_decimal_amounts() {

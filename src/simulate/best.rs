@@ -1,0 +1,83 @@
+//! `--best-plan`: each account's cheapest plan for its own usage. Every
+//! plan of the baseline's book is tried as `all_on` with top-up, and the
+//! account's own plans with top-up give its current cost; the best plan
+//! costs least, ties going to the plan id first in byte order.
+
+use super::totals::ScenarioResult;
+use crate::core::{PlanBook, PlanId};
+use rust_decimal::Decimal;
+
+/// One account's line of `best_plans.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BestPlan {
+    /// The account.
+    pub account: String,
+    /// Its plan at the as-of time, or the last plan it held.
+    pub current_plan: PlanId,
+    /// What its history costs on its own plans, with top-up.
+    pub current_cost_usd: Decimal,
+    /// The cheapest plan of the book for it.
+    pub best_plan: PlanId,
+    /// What its history costs on that plan, with top-up.
+    pub best_cost_usd: Decimal,
+}
+
+impl BestPlan {
+    /// Current cost less best cost (at least 0.00 when the current plan is
+    /// in the book).
+    pub fn saving_usd(&self) -> Decimal {
+        self.current_cost_usd - self.best_cost_usd
+    }
+}
+
+/// The plan ids of the book in byte order: the order the plans are tried
+/// in, so that the first of equal costs wins.
+pub(crate) fn plan_ids(book: &PlanBook) -> Vec<PlanId> {
+    let mut ids: Vec<PlanId> = book.iter().map(|p| p.id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// An account's cost in a run: 0.00 when the run never saw it.
+fn cost(run: &ScenarioResult, account: &str) -> Decimal {
+    run.account(account)
+        .and_then(|a| a.totals.revenue_usd())
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// The best plan of every account of the baseline that subscribed at least
+/// once, from the run of its own plans and the run of each plan (`tried`,
+/// in byte order of plan ids).
+pub(crate) fn best_plans(
+    baseline: &ScenarioResult,
+    current: &ScenarioResult,
+    tried: &[(PlanId, &ScenarioResult)],
+) -> Vec<BestPlan> {
+    baseline
+        .accounts
+        .iter()
+        .filter_map(|account| {
+            let current_plan = account.plan.clone().or(account.totals.last_plan.clone())?;
+            let name = account.account.as_str();
+            let mut best: Option<(&PlanId, Decimal)> = None;
+            for (plan, run) in tried {
+                let cost = cost(run, name);
+                if best.is_none_or(|(_, least)| cost < least) {
+                    best = Some((plan, cost));
+                }
+            }
+            let current_cost_usd = cost(current, name);
+            let (best_plan, best_cost_usd) = best.map_or_else(
+                || (current_plan.clone(), current_cost_usd),
+                |(plan, cost)| (plan.clone(), cost),
+            );
+            Some(BestPlan {
+                account: name.to_owned(),
+                current_plan,
+                current_cost_usd,
+                best_plan,
+                best_cost_usd,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,219 @@
+//! `creditsim simulate`: what-if pricing over a usage history (RULES.md
+//! section 10). The rules live in `creditsim::simulate`; this file parses
+//! the arguments, opens the files and writes the report folder.
+
+use super::{describe_run, finish, prepare, write_end_reports, Common, Failure};
+use clap::Args;
+use creditsim::core::money::Usd;
+use creditsim::core::StatementBook;
+use creditsim::report::cells::CellPolicy;
+use creditsim::report::ledger::LedgerWriter;
+use creditsim::report::rejections::RejectionWriter;
+use creditsim::report::statement_runs::StatementRuns;
+use creditsim::report::ReportDir;
+use creditsim::simulate::reports::{write_accounts, write_best_plans, write_scenarios};
+use creditsim::simulate::scenarios::load_scenarios;
+use creditsim::simulate::{
+    simulate_files, Comparison, Options, RunReports, Settings, SimulateError,
+};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+pub const SIMULATE_EXAMPLES: &str = "\
+Scenarios file (TOML), paths relative to it:
+  [[scenario]]
+  name = \"basic_1200\"             # unique, A-Za-z0-9_.-
+  plans = \"plans_basic_1200.csv\"  # another plan book
+  [[scenario]]
+  name = \"dearer_extra\"
+  extra_price_usd = \"0.10\"        # price of 10 extra credits (default \"0.08\")
+  [[scenario]]
+  name = \"pro_to_max\"
+  plan_map = { pro = \"max\" }      # or all_on = \"max\": every plan becomes max
+  [[scenario]]
+  name = \"auto_recharge\"
+  purchases = \"top_up\"            # drop logged purchases, buy packs when short
+  top_up_pack = 100                 # pack size (default 10)
+Other keys: rules = \"FILE\", task_window = \"48h\".
+
+Examples:
+  creditsim simulate --plans fixtures/simulate/plans.csv \\
+    --scenarios fixtures/simulate/scenarios.toml --best-plan \\
+    --out out/ fixtures/simulate/events.csv
+  creditsim simulate --plans plans.csv --scenarios what-if.toml --reports --out whatif/ july.csv
+
+Exit codes: 0 done; 2 bad arguments, a bad scenarios file (FILE: scenario
+NAME: KEY: ...), unreadable input, or input that stops the run; 1 reports
+could not be written.";
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Turn malformed and out-of-order rows into rejections (reasons
+    /// malformed, out_of_order) and go on, in every scenario, instead of
+    /// stopping at the first one with FILE:LINE: reason.
+    #[arg(long)]
+    keep_going: bool,
+    /// Scenarios file (TOML): one [[scenario]] table per what-if, each
+    /// with a name and any of plans, rules, extra_price_usd, task_window,
+    /// plan_map, all_on, purchases, top_up_pack (see below). Without it
+    /// only the baseline (and --best-plan) runs.
+    #[arg(long, value_name = "FILE")]
+    scenarios: Option<PathBuf>,
+    /// Also find every account's cheapest plan: each plan of --plans is
+    /// tried for all of the account's history (as all_on) with top-up in
+    /// packs of 10 instead of the logged purchases, against its own plans
+    /// with top-up. Writes best_plans.csv.
+    #[arg(long)]
+    best_plan: bool,
+    /// Also write the five reports of a replay (balances, ledger,
+    /// statements, rejections, summary) of the baseline in DIR/baseline/
+    /// and of each scenario in DIR/NAME/.
+    #[arg(long)]
+    reports: bool,
+    /// Worker threads for the scenarios (default: the number of cores).
+    /// The reports are the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Folder for scenarios.csv, accounts.csv (and best_plans.csv, the
+    /// --reports folders) and manifest.json, created if missing and
+    /// published together when the run succeeds.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+type Reports = RunReports<BufWriter<File>>;
+
+pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
+    let (engine, files) = prepare(&args.common)?;
+    let scenarios = match &args.scenarios {
+        Some(path) => load_scenarios(path).map_err(Failure::input)?,
+        None => Vec::new(),
+    };
+    let mut settings = Settings::new(engine.plans().clone(), engine.rules().clone());
+    settings.task_window = args.common.task_window;
+    settings.as_of = args.common.as_of;
+    settings.keep_going = args.keep_going;
+    let mut options = Options {
+        best_plan: args.best_plan,
+        ..Options::default()
+    };
+    if let Some(threads) = args.threads {
+        options.threads = usize::from(threads);
+    }
+    let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
+    let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
+    let open_reports = |name: &str| -> io::Result<Option<Reports>> {
+        if !args.reports {
+            return Ok(None);
+        }
+        Ok(Some(RunReports {
+            ledger: LedgerWriter::new(dir.open(&format!("{name}/ledger.csv"))?)?,
+            rejections: RejectionWriter::new(dir.open(&format!("{name}/rejections.csv"))?)?,
+            statements: StatementBook::default(),
+        }))
+    };
+    let (comparison, finished) =
+        simulate_files(&settings, files, &scenarios, &options, open_reports).map_err(
+            |e| match e {
+                SimulateError::Output(e) => out_error(e),
+                other => Failure::input(other),
+            },
+        )?;
+    write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;
+    for done in finished {
+        let Some(reports) = done.reports else {
+            continue;
+        };
+        let folder = format!("{}/", done.result.name);
+        finish(reports.ledger.finish().map_err(out_error)?).map_err(out_error)?;
+        finish(reports.rejections.finish().map_err(out_error)?).map_err(out_error)?;
+        let summary = &done.result.totals.summary;
+        // A scenario keeps its statements to the end: no closed runs.
+        let no_runs = StatementRuns::new(dir.scratch().map_err(out_error)?, CellPolicy::Exact);
+        write_end_reports(
+            &mut dir,
+            &folder,
+            &done.engine,
+            (no_runs, reports.statements),
+            summary,
+            CellPolicy::Exact,
+        )
+        .map_err(out_error)?;
+    }
+    let baseline = &comparison.baseline;
+    describe_run(
+        dir.manifest_mut(),
+        &args.common,
+        &baseline.totals.summary,
+        baseline.accounts_seen as usize,
+    );
+    if let Some(path) = &args.scenarios {
+        dir.manifest_mut().add_input(&path.display().to_string());
+    }
+    let out = dir.path().display().to_string();
+    dir.commit().map_err(out_error)?;
+    print_comparison(&out, &comparison, args.best_plan);
+    Ok(())
+}
+
+fn write_comparison(
+    dir: &mut ReportDir,
+    comparison: &Comparison,
+    best_plan: bool,
+) -> io::Result<()> {
+    finish(write_scenarios(dir.open("scenarios.csv")?, comparison)?)?;
+    finish(write_accounts(
+        dir.open("accounts.csv")?,
+        comparison,
+        CellPolicy::Exact,
+    )?)?;
+    if let (true, Some(best)) = (best_plan, &comparison.best_plans) {
+        finish(write_best_plans(
+            dir.open("best_plans.csv")?,
+            best,
+            CellPolicy::Exact,
+        )?)?;
+    }
+    Ok(())
+}
+
+/// One line per scenario: its revenue and the change against the baseline.
+fn print_comparison(out: &str, comparison: &Comparison, best_plan: bool) {
+    let mut stdout = io::stdout().lock();
+    let files = if best_plan {
+        "scenarios.csv, accounts.csv, best_plans.csv"
+    } else {
+        "scenarios.csv, accounts.csv"
+    };
+    let _ = writeln!(stdout, "wrote {files} to {out}");
+    let baseline = comparison.baseline.totals.summary.revenue_usd();
+    for run in std::iter::once(&comparison.baseline).chain(&comparison.scenarios) {
+        let revenue = run.totals.summary.revenue_usd();
+        let text = |amount: Option<rust_decimal::Decimal>| {
+            amount.map_or_else(|| "overflow".to_owned(), |a| Usd(a).to_string())
+        };
+        let delta = revenue.zip(baseline).map(|(r, b)| r - b);
+        let _ = writeln!(
+            stdout,
+            "{}: revenue ${} (delta {}), {} accounts",
+            run.name,
+            text(revenue),
+            text(delta),
+            run.accounts_seen
+        );
+    }
+    if let Some(best) = &comparison.best_plans {
+        let better = best
+            .iter()
+            .filter(|b| b.saving_usd() > rust_decimal::Decimal::ZERO)
+            .count();
+        let _ = writeln!(
+            stdout,
+            "best plan: {better} of {} accounts would pay less on another plan",
+            best.len()
+        );
+    }
+}
