@@ -61,15 +61,34 @@ pub struct RuleBook {
     /// round 7), which costs a few comparisons in a book of dozens of
     /// rules and nothing else.
     rules: HashTable<KeyedRule>,
-    /// The rules in the order inserted: a [`RuleRef`] is a position here.
-    by_position: Vec<Rule>,
+    /// The rules in the order inserted, with their provider and operation:
+    /// a [`RuleRef`] is a position here.
+    by_position: Vec<PositionedRule>,
 }
 
-/// A rule of one [`RuleBook`], by position: a remembered charge keeps
+/// A rule as kept by position, with the names that report writers need.
+#[derive(Debug, Clone)]
+struct PositionedRule {
+    rule: Rule,
+    provider: Box<str>,
+    operation: Box<str>,
+}
+
+/// A rule of one [`RuleBook`], by position. A remembered charge keeps
 /// this (4 bytes) instead of the rule's songs, lyrics and credits (24),
-/// to find them again if the call is refunded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RuleRef(u32);
+/// to find them again if the call is refunded; charge and refund entries
+/// carry it so that a report can name the call
+/// ([`RuleBook::call`]) without the event that made them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleRef(u32);
+
+impl RuleRef {
+    /// The position as a `usize`: rules are numbered from 0 in the order
+    /// they were inserted.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// A rule with its key.
 #[derive(Debug, Clone)]
@@ -172,7 +191,11 @@ impl RuleBook {
             .ok()
             .filter(|&position| position < u32::MAX)
             .ok_or(RuleError::TooMany { max: u32::MAX })?;
-        self.by_position.push(rule);
+        self.by_position.push(PositionedRule {
+            rule,
+            provider: provider.into(),
+            operation: operation.into(),
+        });
         let keys = keys_of(provider, operation);
         self.rules.insert_unique(
             key_hash(keys),
@@ -203,7 +226,15 @@ impl RuleBook {
 
     /// The rule at a position [`RuleBook::find`] gave.
     pub(crate) fn at(&self, position: RuleRef) -> Option<Rule> {
-        self.by_position.get(position.0 as usize).copied()
+        self.by_position.get(position.index()).map(|r| r.rule)
+    }
+
+    /// The provider and operation of the rule at `position` (of a charge
+    /// or refund entry), if this book has it.
+    pub fn call(&self, position: RuleRef) -> Option<(&str, &str)> {
+        self.by_position
+            .get(position.index())
+            .map(|r| (&*r.provider, &*r.operation))
     }
 
     /// The number of rules.

@@ -174,20 +174,7 @@ impl<T> TaskMemory<T> {
     }
 
     /// The latest charge of `task` by `account`, if `window` still
-    /// remembers it at `now`.
-    pub fn get(
-        &self,
-        account: AccountId,
-        task: &str,
-        now: Instant,
-        window: TimeDelta,
-    ) -> Option<&Remembered<T>> {
-        let seq = self.find(key_hash(account, task), account, task)?;
-        held(&self.charges, self.first, seq)
-            .filter(|charge| remembered(charge.charged_at, window, now))
-    }
-
-    /// The same, to mark it refunded.
+    /// remembers it at `now`, to mark it refunded.
     pub fn get_mut(
         &mut self,
         account: AccountId,
@@ -394,7 +381,7 @@ mod tests {
         let held = still_held(&memory, 0, "t").is_some();
         assert!(held, "{charged} gone at {held_at}");
         // Held past its window, it is no longer found.
-        assert!(memory.get(AccountId(0), "t", held_at, hour).is_none());
+        assert!(memory.get_mut(AccountId(0), "t", held_at, hour).is_none());
         memory.forget_at(parse_time(gone_at).unwrap(), hour);
         let held = still_held(&memory, 0, "t").is_some();
         assert!(!held, "{charged} held at {gone_at}");
