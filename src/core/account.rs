@@ -87,8 +87,8 @@ pub(crate) fn whole_days(cycle: Cycle) -> Option<u8> {
 /// (its key and time are kept by the task memory): what a refund returns,
 /// and where.
 ///
-/// 48 bytes, so that a remembered charge is 96 (it was 128): the window
-/// holds 175k of them at 10M rows a month. The cycle is its start and
+/// 48 bytes, so that a remembered charge is 96: the window holds 175k of
+/// them at 10M rows a month. The cycle is its start and
 /// length in days (a cycle ends at its start's time of day, some whole
 /// days later); the songs, lyrics and credits are the rule's, found again
 /// by its position; the credits from the subscription are the rule's

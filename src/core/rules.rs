@@ -57,8 +57,8 @@ pub struct RuleBook {
     /// the bytes (`short_key.rs` has the measurement). FxHash rather than
     /// SipHash; nothing iterates the table in an order that reaches output
     /// (`sorted` sorts). FxHash mixes a key's last bytes poorly (names
-    /// that differ only there can share a bucket: `benches/README.md`,
-    /// round 7), which costs a few comparisons in a book of dozens of
+    /// that differ only there can share a bucket, see `benches/README.md`),
+    /// which costs a few comparisons in a book of dozens of
     /// rules and nothing else.
     rules: HashTable<KeyedRule>,
     /// The rules in the order inserted, with their provider and operation:

@@ -18,10 +18,10 @@
 //! once they reach a quarter of the live ones (16-byte slots holding the
 //! hash, so the sweep reads no charge). It saves one probe per forgotten
 //! charge, but the bigger table makes every lookup miss the cache more
-//! often: 25-26 ms against 18-20 ms per 100k charges. The index was a
-//! `hashbrown::HashTable<u32>` until round 6 of the benchmarks: a slot of
-//! its own makes the first slot a key probes known from the hash alone, so
-//! the replay can load it ahead (`benches/README.md`, round 6).
+//! often: 25-26 ms against 18-20 ms per 100k charges. The index is a
+//! table of its own (`seq_index`) rather than a `hashbrown::HashTable`
+//! because there the first slot a key probes is known from the hash alone,
+//! so the replay can load it ahead (`benches/README.md` has the figures).
 
 use super::ledger::{AccountId, TaskId};
 use super::seq_index::{Probe, SeqIndex};

@@ -176,7 +176,7 @@ impl Engine {
     /// before applying their rows one by one (a plain load in place of the
     /// `_mm_prefetch` that `forbid(unsafe_code)` rules out). The result
     /// means nothing; pass it to `std::hint::black_box`.
-    pub fn warm(&self, id: AccountId) -> u64 {
+    pub(crate) fn warm(&self, id: AccountId) -> u64 {
         self.accounts.get(id.index()).map_or(0, |a| {
             // Every field a call reads, so that every cache line the
             // account spans is loaded (the compiler chooses the layout).
@@ -252,7 +252,7 @@ impl Engine {
     /// the engine has not seen. A right guess saves the lookup by name (a
     /// replay guesses on its reading thread); a wrong one costs only that
     /// lookup, so the outcome never depends on the guess.
-    pub fn apply_hinted(
+    pub(crate) fn apply_hinted(
         &mut self,
         event: &Event<'_>,
         hint: Option<AccountId>,
