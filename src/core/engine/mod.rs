@@ -252,7 +252,11 @@ impl Engine {
     /// the engine has not seen. A right guess saves the lookup by name (a
     /// replay guesses on its reading thread); a wrong one costs only that
     /// lookup, so the outcome never depends on the guess.
-    pub(crate) fn apply_hinted(
+    ///
+    /// Hidden from the docs: a speed hook for the replay and the
+    /// `engine/charge_known_account` benchmark, not a promise to users.
+    #[doc(hidden)]
+    pub fn apply_hinted(
         &mut self,
         event: &Event<'_>,
         hint: Option<AccountId>,
