@@ -15,9 +15,8 @@
 //! silent.
 //!
 //! ```
-//! use creditsim::core::{Engine, Plan, PlanBook, RuleBook};
 //! use creditsim::core::time::parse_time;
-//! use rust_decimal::Decimal;
+//! use creditsim::{Decimal, Engine, Plan, PlanBook, RuleBook};
 //!
 //! let plans = PlanBook::new([Plan { id: "basic".into(), price_usd: Decimal::new(800, 2), monthly_credits: 1000 }])?;
 //! let mut engine = Engine::new(plans, RuleBook::builtin());
@@ -29,13 +28,25 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod core;
 pub mod input;
 pub mod replay;
 pub mod report;
 pub mod simulate;
+
+// The library's surface: what a gateway that links the crate needs, at the
+// crate's root. The modules above hold the rest, for the command line.
+pub use crate::core::{
+    AccountId, AccountView, Action, Applied, Balance, Cycle, Effect, Engine, EngineError,
+    EntryKind, Event, LedgerEntry, Outcome, Plan, PlanBook, PlanError, Reason, Rejection, Rule,
+    RuleBook, RuleError, RuleRef, Status, Terms, TermsError, TopUp, DEFAULT_TASK_WINDOW,
+};
+pub use crate::replay::{replay, ReplayError, ReplayOptions, Replayed};
+/// Dollar amounts are `rust_decimal::Decimal`s, re-exported so that a
+/// caller needs no dependency of its own to name them.
+pub use rust_decimal::Decimal;
 
 /// The README's examples run as doctests, so they cannot drift.
 #[cfg(doctest)]

@@ -23,12 +23,12 @@ pub mod time;
 pub mod totals;
 
 pub use account::{Balance, Status};
-pub use engine::{AccountView, Applied, Effect, Engine, EngineError, DEFAULT_TASK_WINDOW};
+pub use engine::{AccountView, Applied, Effect, Engine, EngineError, Outcome, DEFAULT_TASK_WINDOW};
 pub use event::{Action, Event};
 pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};
 pub use rejection::{Reason, Rejection};
-pub use rules::{Rule, RuleBook, RuleError};
+pub use rules::{Rule, RuleBook, RuleError, RuleRef};
 pub use statements::{Statement, StatementBook};
 pub use summary::Summary;
 pub use terms::{Terms, TermsError, TopUp};
