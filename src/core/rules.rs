@@ -83,6 +83,11 @@ struct PositionedRule {
 pub struct RuleRef(u32);
 
 impl RuleRef {
+    /// The rule at `position`, as a snapshot names it.
+    pub(crate) fn at(position: u32) -> Self {
+        RuleRef(position)
+    }
+
     /// The position as a `usize`: rules are numbered from 0 in the order
     /// they were inserted.
     pub fn index(self) -> usize {
@@ -235,6 +240,14 @@ impl RuleBook {
         self.by_position
             .get(position.index())
             .map(|r| (&*r.provider, &*r.operation))
+    }
+
+    /// Every rule with its provider and operation, in the order inserted
+    /// (a [`RuleRef`]'s position).
+    pub fn by_position(&self) -> impl Iterator<Item = (&str, &str, Rule)> {
+        self.by_position
+            .iter()
+            .map(|r| (&*r.provider, &*r.operation, r.rule))
     }
 
     /// The number of rules.

@@ -167,6 +167,11 @@ const MIN_GROWTH_CHARGES: usize = 1024;
 const FORGET_AHEAD: usize = 16;
 
 impl<T> TaskMemory<T> {
+    /// The remembered charges, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Remembered<T>> {
+        self.charges.iter()
+    }
+
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
         let (charges, first) = (&self.charges, self.first);
         self.index

@@ -12,7 +12,7 @@ use super::event::{Action, Event};
 use super::ledger::{AccountId, LedgerEntry, TaskId};
 use super::plans::PlanBook;
 use super::rules::RuleBook;
-use super::tasks::TaskMemory;
+use super::tasks::{key_hash, Remembered, TaskMemory};
 use super::terms::Terms;
 use super::time::Instant;
 use chrono::TimeDelta;
@@ -488,6 +488,58 @@ impl Engine {
             action: Action::Refund { task },
         })
     }
+    /// The accounts, by id, for a snapshot.
+    pub(crate) fn accounts_raw(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The remembered charges, oldest first, for a snapshot.
+    pub(crate) fn tasks_raw(&self) -> impl Iterator<Item = &Remembered<TaskCharge>> {
+        self.tasks.iter()
+    }
+
+    /// An engine from a restored state: the name index and the boundary
+    /// queue are rebuilt from the accounts, and the charges remembered
+    /// again in their order. Fails on a duplicate account name.
+    pub(crate) fn from_parts(
+        plans: PlanBook,
+        rules: RuleBook,
+        task_window: TimeDelta,
+        terms: Terms,
+        now: Option<Instant>,
+        accounts: Vec<Account>,
+        charges: Vec<Remembered<TaskCharge>>,
+    ) -> Result<Engine, String> {
+        let mut engine = Engine::new(plans, rules)
+            .with_task_window(task_window)
+            .with_terms(terms);
+        engine.now = now;
+        for (index, account) in accounts.into_iter().enumerate() {
+            let id = AccountId(u32::try_from(index).map_err(|_| "too many accounts")?);
+            if engine.ids.insert(account.name.clone(), id).is_some() {
+                return Err(format!("account {} appears twice", account.name));
+            }
+            if let Some(s) = &account.subscription {
+                engine
+                    .boundaries
+                    .push(Reverse((s.cycle.end, account.name.clone(), id)));
+            }
+            engine.accounts.push(account);
+        }
+        for charge in charges {
+            let hash = key_hash(charge.account, &charge.task);
+            let task = charge.task.clone();
+            engine
+                .tasks
+                .slot(hash, charge.account, &task)
+                .remember(Remembered {
+                    key_hash: hash as u32,
+                    ..charge
+                });
+        }
+        Ok(engine)
+    }
+
     fn intern(&mut self, name: &str) -> Result<AccountId, EngineError> {
         if let Some(&id) = self.ids.get(name) {
             return Ok(id);
