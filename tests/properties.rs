@@ -679,6 +679,11 @@ impl Checker {
                 prop_assert!(e.extra >= 0 && e.subscription >= 0, "refund: {e:?}");
                 track.refunded += magnitude(e.extra) + magnitude(e.subscription);
             }
+            kind => {
+                return Err(TestCaseError::fail(format!(
+                    "an entry kind this test does not know: {kind:?}"
+                )))
+            }
         }
         Ok(())
     }

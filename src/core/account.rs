@@ -13,6 +13,8 @@ pub(crate) type AccountName = smol_str::SmolStr;
 
 /// Where an account's subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Status {
     /// Subscribed; renews at the end of the cycle.
     Active,
@@ -35,6 +37,7 @@ impl Status {
 
 /// The balance as the API's get-credits reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Balance {
     /// Subscription credits left in the current cycle.
     pub credits: u64,

@@ -11,6 +11,8 @@ pub type TaskId = smol_str::SmolStr;
 
 /// Index of an account inside one engine; see `Engine::account_name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct AccountId(pub(crate) u32);
 
 impl AccountId {
@@ -22,6 +24,7 @@ impl AccountId {
 
 /// A billing cycle: the half-open interval `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cycle {
     /// First instant of the cycle (anchor + k months).
     pub start: Instant,
@@ -31,6 +34,9 @@ pub struct Cycle {
 
 /// The kinds of balance movement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum EntryKind {
     /// The plan's price charged at the start of a cycle.
     Fee,
@@ -62,13 +68,22 @@ impl EntryKind {
 }
 
 /// One balance movement of one account.
+///
+/// With the `serde` feature its wire names are those of `ledger.csv`
+/// (`entry`, `extra`, `subscription`, ...), except `account_id`: the
+/// entry holds the account's id, [`Engine::account_name`] its name.
+///
+/// [`Engine::account_name`]: super::Engine::account_name
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LedgerEntry {
     /// When it happened: the event's time, or the boundary's for roll-overs.
     pub time: Instant,
     /// The account moved.
+    #[cfg_attr(feature = "serde", serde(rename = "account_id"))]
     pub account: AccountId,
     /// What kind of movement.
+    #[cfg_attr(feature = "serde", serde(rename = "entry"))]
     pub kind: EntryKind,
     /// The cycle the movement belongs to: for a refund and the expiry that
     /// may follow it, the cycle of the charge it undoes; for the expiry at
@@ -84,8 +99,10 @@ pub struct LedgerEntry {
     /// entries alone.
     pub rule: Option<RuleRef>,
     /// Signed change of the extra bucket.
+    #[cfg_attr(feature = "serde", serde(rename = "extra"))]
     pub extra_delta: i128,
     /// Signed change of the subscription bucket.
+    #[cfg_attr(feature = "serde", serde(rename = "subscription"))]
     pub subscription_delta: i128,
     /// Money charged by a fee or purchase, else zero.
     pub usd: Decimal,

@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 
 /// Cost and yield of one API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rule {
     /// Credits charged per call; 0 means the call is free.
     pub credits: u64,
@@ -18,6 +19,7 @@ pub struct Rule {
 
 /// Why a rule book could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuleError {
     /// Provider or operation is empty.
     #[error("empty provider or operation")]
@@ -80,6 +82,8 @@ struct PositionedRule {
 /// carry it so that a report can name the call
 /// ([`RuleBook::call`]) without the event that made them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct RuleRef(u32);
 
 impl RuleRef {

@@ -16,8 +16,8 @@
 //! Format 1 holds, in this order: `format`; `plans` (id, price in dollars
 //! as a string, monthly credits, in the plan book's order); `rules`
 //! (provider, operation, credits, songs, lyrics, in the rule book's
-//! order: a task's `rule` is a position in this list); `task_window`
-//! (`seconds`, `nanos`); `extra_pack_price_usd` (a string);
+//! order: a task's `rule` is a position in this list); `task_window` and
+//! `late_tolerance` (`seconds`, `nanos`); `extra_pack_price_usd` (a string);
 //! `top_up_pack_credits` (or null); `now` (RFC 3339, or null); `accounts`
 //! (name, the two buckets, and the subscription in force: plan, anchor,
 //! cycle index, cycle start and end, cancelling, pending plan), in the
@@ -95,6 +95,7 @@ pub struct Snapshot {
     plans: Vec<PlanState>,
     rules: Vec<RuleState>,
     task_window: WindowState,
+    late_tolerance: WindowState,
     extra_pack_price_usd: String,
     top_up_pack_credits: Option<u64>,
     now: Option<Instant>,
@@ -290,10 +291,8 @@ impl Engine {
                     lyrics: rule.lyrics,
                 })
                 .collect(),
-            task_window: WindowState {
-                seconds: window.num_seconds(),
-                nanos: window.subsec_nanos().unsigned_abs(),
-            },
+            task_window: WindowState::of(window),
+            late_tolerance: WindowState::of(self.late_tolerance()),
             extra_pack_price_usd: self.terms().extra_pack_price_usd().to_string(),
             top_up_pack_credits: self.terms().top_up().map(TopUp::pack_credits),
             now: self.now(),
@@ -316,8 +315,8 @@ impl Engine {
         check_format(snapshot.format)?;
         let plans = restore_plans(&snapshot.plans)?;
         let rules = restore_rules(&snapshot.rules)?;
-        let window = TimeDelta::new(snapshot.task_window.seconds, snapshot.task_window.nanos)
-            .ok_or_else(|| inconsistent("task_window out of range"))?;
+        let window = snapshot.task_window.delta("task_window")?;
+        let late_tolerance = snapshot.late_tolerance.delta("late_tolerance")?;
         let price = parse_decimal(&snapshot.extra_pack_price_usd, "extra_pack_price_usd")?;
         let mut terms = Terms::new(price).map_err(|e| inconsistent(e.to_string()))?;
         if let Some(pack) = snapshot.top_up_pack_credits {
@@ -395,8 +394,23 @@ impl Engine {
                 data: charge,
             });
         }
-        Engine::from_parts(plans, rules, window, terms, snapshot.now, accounts, tasks)
-            .map_err(inconsistent)
+        let engine = Engine::from_parts(plans, rules, window, terms, snapshot.now, accounts, tasks)
+            .map_err(inconsistent)?;
+        Ok(engine.with_late_tolerance(late_tolerance))
+    }
+}
+
+impl WindowState {
+    fn of(delta: TimeDelta) -> Self {
+        WindowState {
+            seconds: delta.num_seconds(),
+            nanos: delta.subsec_nanos().unsigned_abs(),
+        }
+    }
+
+    fn delta(self, what: &str) -> Result<TimeDelta, SnapshotError> {
+        TimeDelta::new(self.seconds, self.nanos)
+            .ok_or_else(|| inconsistent(format!("{what} out of range")))
     }
 }
 

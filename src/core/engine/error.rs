@@ -5,6 +5,7 @@ use crate::core::time::{format_time, Instant};
 /// What the engine refuses to do. Unlike a [`Rejection`], an error means
 /// the input cannot be applied at all; a replay stops on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// Events must come in non-decreasing time order.
     #[error("time {} is earlier than the engine's time {}", format_time(*.event), format_time(*.now))]
@@ -15,7 +16,7 @@ pub enum EngineError {
         event: Instant,
     },
     /// A call that costs credits needs a task id (to refund and de-duplicate it).
-    #[error("missing field task for a call that costs {credits} credits")]
+    #[error("a call that costs {credits} credits needs a task id")]
     TaskRequired {
         /// The cost of the call.
         credits: u64,

@@ -59,6 +59,8 @@ pub struct Engine {
     plans: PlanBook,
     rules: RuleBook,
     task_window: TimeDelta,
+    /// How late an event may come and still be applied (at `now`).
+    late_tolerance: TimeDelta,
     terms: Terms,
     now: Option<Instant>,
     accounts: Vec<Account>,
@@ -87,6 +89,7 @@ impl Engine {
             plans,
             rules,
             task_window: DEFAULT_TASK_WINDOW,
+            late_tolerance: TimeDelta::zero(),
             terms: Terms::default(),
             now: None,
             accounts: Vec::new(),
@@ -108,6 +111,44 @@ impl Engine {
     /// How long a task id is remembered after its charge.
     pub fn task_window(&self) -> TimeDelta {
         self.task_window
+    }
+
+    /// Accepts events that come up to `tolerance` behind the engine's
+    /// time, as a gateway's threads hand them over a little out of order:
+    /// such an event is applied at the engine's time instead of its own
+    /// (its entries carry the engine's time, so the ledger never goes
+    /// back), and its [`Applied::applied_at`] says so. An event later than
+    /// that is still [`EngineError::TimeWentBackwards`]. The default, zero,
+    /// accepts no late event, as a replay of a log needs. Negative
+    /// tolerances count as zero.
+    ///
+    /// A late event is applied as if it had come at the engine's time:
+    /// when a billing cycle rolled over in between, it counts in the new
+    /// cycle. Keep the tolerance far below a cycle (milliseconds to
+    /// seconds) and this stays a rounding of the clock.
+    ///
+    /// ```
+    /// # use creditsim::{Engine, Plan, PlanBook, RuleBook};
+    /// # use creditsim::core::time::parse_time;
+    /// use chrono::TimeDelta;
+    /// # let plans = PlanBook::new([Plan { id: "basic".into(), price_usd: 8.into(), monthly_credits: 1000 }])?;
+    /// let mut engine = Engine::new(plans, RuleBook::builtin())
+    ///     .with_late_tolerance(TimeDelta::milliseconds(5));
+    /// engine.subscribe(parse_time("2025-07-01T00:00:00.010Z")?, "alice", "basic")?;
+    /// let late = engine.charge(parse_time("2025-07-01T00:00:00.007Z")?, "alice", "lyrics", "make", Some("t1"))?;
+    /// assert_eq!(late.applied_at, Some(parse_time("2025-07-01T00:00:00.010Z")?));
+    /// let too_late = engine.charge(parse_time("2025-07-01T00:00:00.004Z")?, "alice", "lyrics", "make", Some("t2"));
+    /// assert!(too_late.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_late_tolerance(mut self, tolerance: TimeDelta) -> Self {
+        self.late_tolerance = tolerance.max(TimeDelta::zero());
+        self
+    }
+
+    /// How late an event may come and still be applied.
+    pub fn late_tolerance(&self) -> TimeDelta {
+        self.late_tolerance
     }
 
     /// Sets the price of extra credits and the top-up policy (default:
@@ -243,6 +284,18 @@ impl Engine {
 
     /// Applies one event: first the roll-overs up to its time, then the
     /// event. The entries of both are in [`Engine::entries`].
+    ///
+    /// # Errors
+    ///
+    /// An [`EngineError`] when the event cannot be applied at all; then
+    /// nothing changed: [`EngineError::TimeWentBackwards`] for an event
+    /// earlier than the engine's time (beyond the
+    /// [late tolerance](Engine::with_late_tolerance)),
+    /// [`EngineError::TaskRequired`] for a paid call without a task id,
+    /// [`EngineError::Overflow`] when a bucket would pass `u64::MAX`,
+    /// [`EngineError::TimeOutOfRange`] for a cycle ending after year 9999,
+    /// [`EngineError::TooManyAccounts`] past `u32::MAX` accounts. A
+    /// rejection by the rules is not an error: it is the `outcome`.
     pub fn apply(&mut self, event: &Event<'_>) -> Result<Applied, EngineError> {
         self.apply_hinted(event, None)
     }
@@ -281,7 +334,13 @@ impl Engine {
             }
             _ => None,
         };
-        self.advance(event.time)?;
+        // A late event within the tolerance is applied at the engine's
+        // time, so the ledger never goes back; the answer says so.
+        let now = match self.now {
+            Some(now) if event.time < now && now - event.time <= self.late_tolerance => now,
+            _ => event.time,
+        };
+        self.advance(now)?;
         let id = match hint {
             Some(id)
                 if self
@@ -297,7 +356,6 @@ impl Engine {
             .subscription
             .as_ref()
             .map(|s| s.cycle);
-        let now = event.time;
         let outcome = match event.action {
             Action::Subscribe { plan } => self.subscribe_at(id, now, plan)?,
             Action::Cancel => self.cancel_at(id),
@@ -314,6 +372,7 @@ impl Engine {
             account: id,
             cycle,
             outcome,
+            applied_at: (now != event.time).then_some(now),
         })
     }
 

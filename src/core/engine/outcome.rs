@@ -9,6 +9,9 @@ use rust_decimal::Decimal;
 
 /// What an event did to its account.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "effect", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Effect {
     /// A subscription started; its first cycle was charged and granted.
     Subscribed {
@@ -68,7 +71,12 @@ pub enum Effect {
 pub type Outcome = Result<Effect, Rejection>;
 
 /// The answer to one event.
+///
+/// With the `serde` feature the outcome is written
+/// `"outcome": {"accepted": {"effect": ...}}` or
+/// `"outcome": {"rejected": {"reason": ...}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Applied {
     /// The account of the event.
     pub account: AccountId,
@@ -76,7 +84,13 @@ pub struct Applied {
     /// roll-over at its time), `None` without a subscription.
     pub cycle: Option<Cycle>,
     /// The effect, or why the event was rejected (then nothing changed).
+    #[cfg_attr(feature = "serde", serde(with = "outcome_wire"))]
     pub outcome: Outcome,
+    /// When the event came late (within the engine's
+    /// [late tolerance](super::Engine::with_late_tolerance)) and was
+    /// applied at the engine's time instead of its own: that time.
+    /// `None` for an event applied at its own time.
+    pub applied_at: Option<Instant>,
 }
 
 /// A read-only view of one account.
@@ -92,4 +106,41 @@ pub struct AccountView<'a> {
     pub cycle: Option<Cycle>,
     /// The two buckets.
     pub balance: Balance,
+}
+
+/// The wire form of an [`Outcome`]: `accepted` or `rejected`, the words
+/// of `summary.json`, rather than serde's `Ok` and `Err`.
+#[cfg(feature = "serde")]
+mod outcome_wire {
+    use super::{Effect, Outcome, Rejection};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Wire<'a> {
+        Accepted(&'a Effect),
+        Rejected(&'a Rejection),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum OwnedWire {
+        Accepted(Effect),
+        Rejected(Rejection),
+    }
+
+    pub fn serialize<S: Serializer>(outcome: &Outcome, serializer: S) -> Result<S::Ok, S::Error> {
+        match outcome {
+            Ok(effect) => Wire::Accepted(effect),
+            Err(rejection) => Wire::Rejected(rejection),
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Outcome, D::Error> {
+        Ok(match OwnedWire::deserialize(deserializer)? {
+            OwnedWire::Accepted(effect) => Ok(effect),
+            OwnedWire::Rejected(rejection) => Err(rejection),
+        })
+    }
 }
