@@ -81,7 +81,7 @@ pub fn parse_scenarios(
             let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
             format!("line {line}, column {column}: ")
         });
-        ScenarioError(format!("{file}: {at}{}", e.message()))
+        ScenarioError(format!("{file}: {at}not valid TOML: {}", e.message()))
     })?;
     if let Some(key) = table.keys().find(|k| *k != "scenario") {
         return Err(ScenarioError(format!(
@@ -231,7 +231,10 @@ fn parse_scenario(
                     other => {
                         return Err(fail(
                             "plan_map",
-                            format!("{old}: expected a plan id string, got {}", describe(other)),
+                            format!(
+                                "{old:?}: expected a plan id string, got {}",
+                                describe(other)
+                            ),
                         ))
                     }
                 }
@@ -285,9 +288,14 @@ fn parse_scenario(
             ))
         }
     };
-    let mut terms = match extra_price_usd {
-        None => Terms::default(),
-        Some(price) => Terms::new(price).map_err(|e| fail("extra_price_usd", e.to_string()))?,
+    let mut terms = match (extra_price_usd, string("extra_price_usd")?) {
+        (Some(price), Some(text)) => Terms::new(price).map_err(|_| {
+            fail(
+                "extra_price_usd",
+                price_problem(text, &MoneyError::TooLarge(text.into())),
+            )
+        })?,
+        _ => Terms::default(),
     };
     if top_up {
         terms = terms.with_top_up(pack.unwrap_or_default());
@@ -313,7 +321,9 @@ fn price_problem(text: &str, error: &MoneyError) -> String {
         MoneyError::NotANumber(_) => {
             format!("{text:?} is not a price: expected dollars like \"0.10\"")
         }
-        MoneyError::TooLarge(_) => format!("{text:?} is larger than 1000000.00"),
+        MoneyError::TooLarge(_) => {
+            format!("{text:?} is larger than 1000000.00, the highest price of 10 extra credits")
+        }
     }
 }
 
