@@ -234,3 +234,77 @@ fn a_bad_scenarios_file_stops_before_any_report() {
     );
     assert!(!out.exists() || files_left(&out).is_empty());
 }
+
+/// The arguments of a shell command spread over `\`-continued lines.
+fn words(command: &str) -> Vec<String> {
+    command
+        .replace("\\\n", " ")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `args` with the value of `--out` replaced by `out`.
+fn with_out(mut args: Vec<String>, out: &Path) -> Vec<String> {
+    let at = args.iter().position(|a| a == "--out").expect("--out") + 1;
+    args[at] = out.to_str().unwrap().to_owned();
+    args
+}
+
+#[test]
+fn the_readme_walkthrough_works_as_written() {
+    let readme = read(root().join("README.md"));
+    let section = &readme[readme.find("## Pricing what-ifs").expect("section")..];
+    let command = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a sh block");
+    let args = words(command);
+    let at = args.iter().position(|a| a == "simulate").expect("simulate");
+    let shown_out = args[args.iter().position(|a| a == "--out").unwrap() + 1].clone();
+    let out = tempfile::tempdir().unwrap();
+    let output = creditsim(root(), &with_out(args[at..].to_vec(), out.path()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a text block");
+    let stdout =
+        String::from_utf8_lossy(&output.stdout).replace(out.path().to_str().unwrap(), &shown_out);
+    assert_eq!(stdout, printed);
+    let best = read(out.path().join("best_plans.csv"));
+    assert!(
+        section.contains(&best),
+        "the README's best_plans.csv is not {best}"
+    );
+}
+
+#[test]
+fn the_help_example_works_as_written() {
+    let help = creditsim(root(), &["simulate", "--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let start = help
+        .find("  creditsim simulate --plans fixtures/")
+        .expect("example");
+    let command = &help[start..];
+    let end = command.find("\nprints").expect("its output");
+    let args = words(&command[..end]);
+    let out = tempfile::tempdir().unwrap();
+    let output = creditsim(root(), &with_out(args[1..].to_vec(), out.path()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let printed: Vec<&str> = help[start + end..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(printed.len(), 2, "{help}");
+    for line in printed {
+        assert!(stdout.contains(line.trim()), "{line} not in {stdout}");
+    }
+    let best = read(out.path().join("best_plans.csv"));
+    assert!(best.contains("bob,pro,17.00,mini,4.00,13.00"), "{best}");
+}
