@@ -132,7 +132,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         )?;
     write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;
     for done in finished {
-        let Some(reports) = done.reports else {
+        let (Some(reports), Some(engine)) = (done.reports, done.engine) else {
             continue;
         };
         let folder = format!("{}/", done.result.name);
@@ -144,7 +144,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         write_end_reports(
             &mut dir,
             &folder,
-            &done.engine,
+            &engine,
             (no_runs, reports.statements),
             summary,
             CellPolicy::Exact,

@@ -254,23 +254,37 @@ fn runs<W: Write>(
 impl Comparison {
     /// The comparison of finished runs (in the order of [`runs`]); `tried`
     /// are the plans of the `--best-plan` runs.
-    fn of<W: Write>(finished: &[Finished<W>], scenarios: usize, tried: Option<&[PlanId]>) -> Self {
-        let results: Vec<&ScenarioResult> = finished.iter().map(|f| &f.result).collect();
-        let (head, tail) = results.split_at((1 + scenarios).min(results.len()));
-        let baseline = head
-            .first()
-            .map_or_else(|| empty(BASELINE), |r| (*r).clone());
+    ///
+    /// The accounts of the baseline and the scenarios move into the
+    /// comparison (the finished runs keep their names and totals, which the
+    /// reports need); those of the `--best-plan` runs are read in place.
+    fn of<W: Write>(
+        finished: &mut [Finished<W>],
+        scenarios: usize,
+        tried: Option<&[PlanId]>,
+    ) -> Self {
+        let split = (1 + scenarios).min(finished.len());
+        let (head, tail) = finished.split_at_mut(split);
+        let mut head = head.iter_mut().map(|f| {
+            let kept = f.result.clone_totals();
+            std::mem::replace(&mut f.result, kept)
+        });
+        let baseline = head.next().unwrap_or_else(|| empty(BASELINE));
+        let scenarios = head.collect();
         let best_plans = tried.map(|plans| match tail.split_first() {
             Some((current, runs)) => {
-                let tried: Vec<(PlanId, &ScenarioResult)> =
-                    plans.iter().cloned().zip(runs.iter().copied()).collect();
-                best::best_plans(&baseline, current, &tried)
+                let tried: Vec<(PlanId, &ScenarioResult)> = plans
+                    .iter()
+                    .cloned()
+                    .zip(runs.iter().map(|f| &f.result))
+                    .collect();
+                best::best_plans(&baseline, &current.result, &tried)
             }
             None => Vec::new(),
         });
         Comparison {
-            scenarios: head.iter().skip(1).map(|r| (*r).clone()).collect(),
             baseline,
+            scenarios,
             best_plans,
         }
     }
@@ -374,11 +388,15 @@ pub fn simulate<'e>(
         },
         start: |(start, _): &Chunk<'e>| *start,
     };
-    let finished = run_all(runs, options.threads, feed)?;
+    let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options
         .best_plan
         .then(|| best::plan_ids(&history.settings.plans));
-    Ok(Comparison::of(&finished, scenarios.len(), tried.as_deref()))
+    Ok(Comparison::of(
+        &mut finished,
+        scenarios.len(),
+        tried.as_deref(),
+    ))
 }
 
 /// Simulates `scenarios` over event files, read and parsed once on a
@@ -446,8 +464,8 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
         },
         start: |shared: &Arc<(u64, Batch)>| shared.0,
     };
-    let finished = run_all(runs, options.threads, feed)?;
+    let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options.best_plan.then(|| best::plan_ids(&settings.plans));
-    let comparison = Comparison::of(&finished, scenarios.len(), tried.as_deref());
+    let comparison = Comparison::of(&mut finished, scenarios.len(), tried.as_deref());
     Ok((comparison, finished))
 }
