@@ -308,3 +308,42 @@ fn the_help_example_works_as_written() {
     let best = read(out.path().join("best_plans.csv"));
     assert!(best.contains("bob,pro,17.00,mini,4.00,13.00"), "{best}");
 }
+
+#[test]
+fn keep_going_turns_a_malformed_row_into_a_rejection_of_every_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = fs::read_to_string(root().join("fixtures/simulate/events.csv")).unwrap();
+    let events = events.replacen(
+        "2025-07-10T00:00:00Z,bob,call",
+        "2025-07-10 00:00,bob,call",
+        1,
+    );
+    fs::write(dir.path().join("events.csv"), events).unwrap();
+    let events_arg = dir.path().join("events.csv");
+    let out = dir.path().join("out");
+    let output = creditsim(
+        root(),
+        &[
+            "simulate",
+            "--keep-going",
+            "--reports",
+            "--plans",
+            "fixtures/simulate/plans.csv",
+            "--scenarios",
+            "fixtures/simulate/scenarios.toml",
+            "--out",
+            out.to_str().unwrap(),
+            events_arg.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    for name in NAMES {
+        let rejections = read(out.join(name).join("rejections.csv"));
+        assert!(
+            rejections.contains(
+                ",11,2025-07-10 00:00,bob,call,malformed,\"invalid time 2025-07-10 00:00"
+            ),
+            "{name}: {rejections}"
+        );
+    }
+}
