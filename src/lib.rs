@@ -9,6 +9,10 @@
 //!   call it per request.
 //! - [`input`], [`report`] and [`replay`] sit around it: they read usage
 //!   CSVs, drive the engine and write the reports of `creditsim replay`.
+//! - [`simulate`] answers pricing what-ifs: [`simulate::simulate`] replays
+//!   one usage history under other terms (plan books, the price of extra
+//!   credits, plan mappings, auto-recharge) and finds each account's
+//!   cheapest plan, as `creditsim simulate` does.
 //!
 //! The rules are those of the API's Credits Usage Guide as made exact by
 //! RULES.md; the README lists every decision taken where the guide is
