@@ -2,7 +2,11 @@
 //! account's balance. All the rules live in the library; this file only
 //! parses arguments, opens files and maps failures to exit codes.
 
+mod progress;
+mod shell_command;
 mod simulate_command;
+
+use progress::ProgressLine;
 
 use clap::{Args, Parser, Subcommand};
 use creditsim::core::time::{parse_time, Instant};
@@ -11,9 +15,7 @@ use creditsim::input::duration::parse_duration;
 use creditsim::input::events::EventFile;
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
-use creditsim::replay::{
-    replay, EntrySink, Progress, ReplayError, ReplayOptions, ReplayOutput, Replayed,
-};
+use creditsim::replay::{replay, EntrySink, ReplayError, ReplayOptions, ReplayOutput, Replayed};
 use creditsim::report::balances::write_balances;
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::journal::JournalWriter;
@@ -25,10 +27,9 @@ use creditsim::report::summary::write_summary;
 use creditsim::report::{ReportDir, REPORT_FILES};
 use std::fmt::Display;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant as WallClock};
 
 /// Credit accounting and billing for an AI music generation API.
 ///
@@ -58,6 +59,12 @@ enum Command {
     /// accounts.csv, and with --best-plan each account's cheapest plan.
     #[command(after_long_help = simulate_command::SIMULATE_EXAMPLES)]
     Simulate(simulate_command::SimulateArgs),
+    /// Print a shell completion script. Example: creditsim completions
+    /// bash > ~/.local/share/bash-completion/completions/creditsim
+    Completions(shell_command::CompletionsArgs),
+    /// Print the man page of creditsim and its subcommands (roff).
+    /// Example: creditsim man > creditsim.1 && man ./creditsim.1
+    Man,
 }
 
 const REPLAY_EXAMPLES: &str = "\
@@ -92,9 +99,10 @@ struct Common {
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
     /// Apply rows up to this RFC 3339 time (with an offset) and roll every
-    /// billing cycle over up to it; later rows are skipped. Default: the
-    /// latest time among the well-formed, in-order rows. Example:
-    /// --as-of 2025-08-01T00:00:00Z
+    /// billing cycle over up to it; later rows are skipped. A date alone
+    /// means its midnight UTC (2025-08-01 is 2025-08-01T00:00:00Z).
+    /// Default: the latest time among the well-formed, in-order rows.
+    /// Example: --as-of 2025-08-01T00:00:00Z
     #[arg(long, value_name = "TIME", value_parser = parse_as_of)]
     as_of: Option<Instant>,
     /// How long a task id is remembered after its charge, for duplicate
@@ -153,10 +161,40 @@ struct BalanceArgs {
     /// The account whose balance to print. Example: --account acct-42
     #[arg(long, value_name = "ID")]
     account: String,
+    /// Skip malformed and out-of-order rows (as replay --keep-going turns
+    /// them into rejections) instead of stopping at the first one, so that
+    /// one bad row elsewhere does not block a balance.
+    #[arg(long)]
+    keep_going: bool,
 }
 
+/// An RFC 3339 time, or a date (`YYYY-MM-DD`) as its midnight UTC: the
+/// end of a billing month is usually said as a date.
 fn parse_as_of(text: &str) -> Result<Instant, String> {
+    let date_only = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
+    if date_only {
+        if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+        }
+    }
     parse_time(text).map_err(|e| e.to_string())
+}
+
+/// Refuses an `--out` that cannot be a report folder, in words: `-` (the
+/// reports are several files, not a stream) and an existing file.
+fn check_out(out: &std::path::Path) -> Result<(), Failure> {
+    if out.as_os_str() == "-" {
+        return Err(Failure::Input(
+            "--out -: the reports are a folder of files and cannot go to standard output; give a folder, such as --out reports/".into(),
+        ));
+    }
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::Input(format!(
+            "--out {}: is a file, not a folder; give a folder for the reports",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 fn parse_window(text: &str) -> Result<chrono::TimeDelta, String> {
@@ -192,6 +230,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => run_replay(args),
         Command::Balance(args) => run_balance(args),
         Command::Simulate(args) => simulate_command::run_simulate(args),
+        Command::Completions(args) => shell_command::run_completions(args),
+        Command::Man => shell_command::run_man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -243,42 +283,16 @@ fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     Ok((engine, files))
 }
 
-/// Prints progress on stderr at most once a second, only to a terminal.
-struct ProgressLine {
-    enabled: bool,
-    started: WallClock,
-    last: WallClock,
-}
-
-impl ProgressLine {
-    fn new() -> Self {
-        let now = WallClock::now();
-        ProgressLine {
-            enabled: io::stderr().is_terminal(),
-            started: now,
-            last: now,
+/// The size of the named event files, when every input is a file
+/// (standard input's is unknown).
+fn input_bytes(common: &Common) -> Option<u64> {
+    common.events.iter().try_fold(0u64, |total, name| {
+        if name == "-" {
+            return None;
         }
-    }
-
-    fn update(&mut self, progress: Progress) {
-        if !self.enabled || self.last.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        self.last = WallClock::now();
-        let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
-        eprint!(
-            "\r{} rows, {:.1} MB read, {:.0} rows/s   ",
-            progress.rows,
-            progress.bytes as f64 / 1e6,
-            progress.rows as f64 / seconds
-        );
-    }
-
-    fn finish(&self) {
-        if self.enabled && self.last != self.started {
-            eprintln!();
-        }
-    }
+        let size = std::fs::metadata(name).ok()?.len();
+        total.checked_add(size)
+    })
 }
 
 fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
@@ -289,6 +303,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         watch_account: None,
     };
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
+    check_out(&args.out)?;
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
     let cells = if args.spreadsheet_safe {
         CellPolicy::SpreadsheetSafe
@@ -310,7 +325,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         entry_sink: journal.as_mut().map(|writer| writer as &mut dyn EntrySink),
         closed_statements: Some(&mut closed_statements),
     };
-    let mut progress = ProgressLine::new();
+    let mut progress = ProgressLine::new(input_bytes(&args.common));
     let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
     progress.finish();
     let Replayed {
@@ -479,7 +494,7 @@ fn run_balance(args: BalanceArgs) -> Result<(), Failure> {
     let (engine, files) = prepare(&args.common)?;
     let options = ReplayOptions {
         as_of: args.common.as_of,
-        keep_going: false,
+        keep_going: args.keep_going,
         watch_account: Some(args.account.clone()),
     };
     let mut output = ReplayOutput {
@@ -501,4 +516,42 @@ fn run_balance(args: BalanceArgs) -> Result<(), Failure> {
         balance.credits, balance.extra_credits
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every option and argument of every subcommand says what it is for
+    /// in --help.
+    #[test]
+    fn every_option_has_help_text() {
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        for sub in cli.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no about", sub.get_name());
+            for arg in sub.get_arguments() {
+                if arg.is_hide_set() || matches!(arg.get_id().as_str(), "help" | "version") {
+                    continue;
+                }
+                checked += 1;
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{} {}", sub.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(checked > 20, "the check saw the options: {checked}");
+        assert!(missing.is_empty(), "options without help text: {missing:?}");
+    }
+
+    #[test]
+    fn a_date_alone_is_its_midnight_utc() {
+        let date = super::parse_as_of("2025-08-01").unwrap();
+        assert_eq!(date, super::parse_as_of("2025-08-01T00:00:00Z").unwrap());
+        assert!(super::parse_as_of("2025-02-30").is_err());
+        assert!(super::parse_as_of("2025-8-01").is_err());
+    }
 }

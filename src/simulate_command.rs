@@ -2,7 +2,7 @@
 //! section 10). The rules live in `creditsim::simulate`; this file parses
 //! the arguments, opens the files and writes the report folder.
 
-use super::{describe_run, finish, prepare, write_end_reports, Common, Failure};
+use super::{check_out, describe_run, finish, prepare, write_end_reports, Common, Failure};
 use clap::Args;
 use creditsim::core::money::Usd;
 use creditsim::core::StatementBook;
@@ -112,6 +112,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         options.threads = usize::from(threads);
     }
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
+    check_out(&args.out)?;
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
     let open_reports = |name: &str| -> io::Result<Option<Reports>> {
         if !args.reports {

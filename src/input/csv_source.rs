@@ -98,13 +98,27 @@ impl<R: Read> CsvSource<R> {
             .zip(&columns)
             .find_map(|(name, column)| column.is_none().then_some(name))
         {
+            let mut detail = format!(
+                "missing required column {missing} (header must have {})",
+                names[..required].join(", ")
+            );
+            // One column holding the names with another separator: the
+            // likely cause is the delimiter, so say that rather than only
+            // the first name missing.
+            if let [only] = self.header.as_slice() {
+                let other = [('\t', "tabs"), (';', "semicolons"), ('|', "vertical bars")]
+                    .into_iter()
+                    .find(|&(delimiter, _)| only.contains(delimiter));
+                if let Some((_, what)) = other {
+                    detail.push_str(&format!(
+                        "; the header is one column with {what} in it: the file must be comma-separated"
+                    ));
+                }
+            }
             return Err(LineError {
                 file: self.name.clone(),
                 line: self.header_line,
-                detail: format!(
-                    "missing required column {missing} (header must have {})",
-                    names[..required].join(", ")
-                ),
+                detail,
             });
         }
         Ok(columns)
