@@ -280,7 +280,9 @@ fn the_edges_keep_to_their_side() {
     for (module, used) in uses() {
         let Some(area) = module.first() else { continue };
         for target in used {
-            let Some(target_area) = target.first() else { continue };
+            let Some(target_area) = target.first() else {
+                continue;
+            };
             let arrow = (area.as_str(), target_area.as_str());
             if forbidden.contains(&arrow) {
                 wrong.push(format!("{} uses {}", show(&module), show(&target)));

@@ -336,11 +336,8 @@ impl Engine {
         };
         // A late event within the tolerance is applied at the engine's
         // time, so the ledger never goes back; the answer says so.
-        let now = match self.now {
-            Some(now) if event.time < now && now - event.time <= self.late_tolerance => now,
-            _ => event.time,
-        };
-        self.advance(now)?;
+        let applied_at = self.advance_for_event(event.time)?;
+        let now = applied_at.unwrap_or(event.time);
         let id = match hint {
             Some(id)
                 if self
@@ -372,7 +369,7 @@ impl Engine {
             account: id,
             cycle,
             outcome,
-            applied_at: (now != event.time).then_some(now),
+            applied_at,
         })
     }
 
