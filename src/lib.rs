@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod core;
+pub mod explain;
 pub mod input;
 pub mod replay;
 pub mod report;
