@@ -9,17 +9,16 @@ use super::sentences::{rejection_sentence, unread_sentence};
 use crate::core::time::{format_time, Instant};
 use crate::core::{Action, Applied, Cycle, Effect, EntryKind, Event, LedgerEntry};
 use crate::report::rejections::RejectedRow;
-use crate::report::sink::EntrySink;
 use chrono::TimeDelta;
 use std::collections::HashMap;
-use std::io;
 
-/// Collects one account's history. Fed by a replay as an [`EntrySink`]
-/// (it ignores other accounts), or directly with [`ExplainBuilder::entry`]
+/// Collects one account's history. Fed by a replay as an
+/// [`EntrySink`](crate::report::sink::EntrySink) (it ignores other
+/// accounts), or directly with [`ExplainBuilder::entry`]
 /// and [`ExplainBuilder::applied`] in the order the engine made them.
 #[derive(Debug)]
 pub struct ExplainBuilder {
-    account: String,
+    pub(super) account: String,
     task: Option<String>,
     task_window: TimeDelta,
     periods: Vec<Period>,
@@ -367,36 +366,116 @@ fn magnitude(delta: i128) -> u64 {
     u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX)
 }
 
-impl EntrySink for ExplainBuilder {
-    fn entry(
-        &mut self,
-        entry: &LedgerEntry,
-        account: &str,
-        _event: Option<&Event<'_>>,
-    ) -> io::Result<()> {
-        if account == self.account {
-            ExplainBuilder::entry(self, entry);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::time::parse_time;
+    use crate::core::{Engine, Plan, PlanBook, RuleBook};
+
+    /// Applies `(time, action)` rows to a fresh engine and feeds the builder.
+    fn build(rows: &[(&str, Action<'_>)], task: Option<&str>) -> Explanation {
+        let plans = PlanBook::new([Plan {
+            id: "tiny".into(),
+            price_usd: 1.into(),
+            monthly_credits: 20,
+        }])
+        .unwrap();
+        let mut engine = Engine::new(plans, RuleBook::builtin());
+        let mut builder = ExplainBuilder::new("ann", task, engine.task_window());
+        for (line, (time, action)) in (2..).zip(rows) {
+            let event = Event {
+                time: parse_time(time).unwrap(),
+                account: "ann",
+                action: *action,
+            };
+            let applied = engine.apply(&event).unwrap();
+            for entry in engine.entries() {
+                builder.entry(entry);
+            }
+            builder.applied(&event, &applied, "events.csv", line);
         }
-        Ok(())
+        let view = engine.account(engine.account_id("ann").unwrap()).unwrap();
+        let now = Now {
+            status: view.status,
+            plan: view.plan.map(str::to_owned),
+            cycle: view.cycle,
+            balance: view.balance,
+        };
+        builder.finish(engine.now(), now)
     }
 
-    fn applied(
-        &mut self,
-        event: &Event<'_>,
-        applied: &Applied,
-        file: &str,
-        line: u64,
-    ) -> io::Result<()> {
-        if event.account == self.account {
-            ExplainBuilder::applied(self, event, applied, file, line);
-        }
-        Ok(())
+    const CALL: Action<'static> = Action::Call {
+        provider: "suno",
+        operation: "create",
+        task: Some("t1"),
+    };
+
+    /// A refund at exactly the boundary: the roll-over's expiry (cycle end)
+    /// comes first, then the refund and its own expiry.
+    #[test]
+    fn a_refund_at_the_boundary_keeps_the_two_expiries_apart() {
+        let explanation = build(
+            &[
+                ("2025-07-01T00:00:00Z", Action::Subscribe { plan: "tiny" }),
+                ("2025-07-31T23:00:00Z", CALL),
+                ("2025-08-01T00:00:00Z", Action::Refund { task: "t1" }),
+            ],
+            Some("t1"),
+        );
+        let [july, august] = &explanation.periods[..] else {
+            panic!("{:?}", explanation.periods)
+        };
+        assert_eq!(july.expired_at_end, 10);
+        assert_eq!(july.refunds.len(), 1);
+        assert_eq!(july.refunds[0].expired_at_once, 10);
+        assert_eq!(july.usage[0].songs, 0, "a refunded call yields no songs");
+        assert_eq!(july.usage[0].calls, 1);
+        assert!(august.refunds.is_empty() && august.expired_at_end == 0);
+        let Some(TaskAnswer { lines, .. }) = &explanation.task else {
+            panic!("asked for t1")
+        };
+        let [TaskLine::Charge(charge)] = &lines[..] else {
+            panic!("{lines:?}")
+        };
+        assert_eq!((charge.extra, charge.subscription), (0, 10));
+        assert_eq!(charge.refund.as_ref().map(|r| r.expired_at_once), Some(10));
     }
 
-    fn unread(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
-        if row.account == self.account {
-            ExplainBuilder::unread(self, row);
-        }
-        Ok(())
+    /// Rows while inactive go to a stretch without a subscription, bounded
+    /// by the cycles around it.
+    #[test]
+    fn stretches_without_a_subscription() {
+        let explanation = build(
+            &[
+                ("2025-06-01T00:00:00Z", CALL),
+                ("2025-07-01T00:00:00Z", Action::Subscribe { plan: "tiny" }),
+                ("2025-07-02T00:00:00Z", Action::Cancel),
+                ("2025-08-02T00:00:00Z", Action::Purchase { credits: 10 }),
+            ],
+            None,
+        );
+        let kinds: Vec<bool> = explanation
+            .periods
+            .iter()
+            .map(|p| p.terms.is_some())
+            .collect();
+        assert_eq!(kinds, [false, true, false]);
+        let before = &explanation.periods[0];
+        assert_eq!(before.since, None);
+        assert_eq!(
+            before.until,
+            Some(parse_time("2025-07-01T00:00:00Z").unwrap())
+        );
+        assert_eq!(
+            before.rejections[0].reason,
+            crate::core::Reason::NoActiveSubscription
+        );
+        let after = &explanation.periods[2];
+        assert_eq!(
+            after.since,
+            Some(parse_time("2025-08-01T00:00:00Z").unwrap())
+        );
+        assert_eq!(after.until, None);
+        assert_eq!(explanation.periods[1].expired_at_end, 20);
     }
 }

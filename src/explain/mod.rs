@@ -103,6 +103,7 @@ mod builder;
 pub mod json;
 mod model;
 pub mod sentences;
+mod sink;
 pub mod text;
 
 pub use builder::ExplainBuilder;

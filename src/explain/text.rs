@@ -114,8 +114,16 @@ fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
             false
         }
     };
-    for note in &period.notes {
-        line(out, 1, &note_sentence(note));
+    for (i, note) in period.notes.iter().enumerate() {
+        let mut text = note_sentence(note);
+        let replaced = matches!(note, Note::PlanChange { .. })
+            && period.notes[i + 1..]
+                .iter()
+                .any(|later| matches!(later, Note::PlanChange { .. }));
+        if replaced {
+            text.push_str(" (replaced by the later change)");
+        }
+        line(out, 1, &text);
     }
     if !period.purchases.is_empty() {
         line(out, 1, "Purchases:");
@@ -150,7 +158,7 @@ fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
             rejection_line(out, note);
         }
     }
-    if period.terms.is_some() {
+    if let Some(terms) = &period.terms {
         if current {
             line(
                 out,
@@ -161,12 +169,22 @@ fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
                 ),
             );
         } else {
+            let cancelled = period
+                .notes
+                .iter()
+                .any(|n| matches!(n, Note::Cancelled { .. }));
             line(
                 out,
                 1,
                 &format!(
-                    "Expired at the end of the cycle: {} subscription credits",
-                    period.expired_at_end
+                    "Expired at the end of the cycle, {}: {} subscription credits{}",
+                    format_time(terms.cycle.end),
+                    period.expired_at_end,
+                    if cancelled {
+                        "; the subscription ended there, as cancelled"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -230,7 +248,7 @@ fn note_sentence(note: &Note) -> String {
             format_time(*ends_at)
         ),
         Note::PlanChange { time, plan, from } => format!(
-            "{}  plan changed to {plan} from {}",
+            "{}  plan change to {plan} asked, from {}",
             format_time(*time),
             format_time(*from)
         ),
