@@ -53,7 +53,7 @@ pub struct ExplainArgs {
     /// refund and per rejected call or refund naming it. Example: --task g4
     #[arg(long, value_name = "ID")]
     task: Option<String>,
-    /// text (default) or json.
+    /// How the statement is written.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }

@@ -243,3 +243,28 @@ fn every_account_adds_up_to_the_fixture_reports() {
     }
     assert!(checked >= 15, "only {checked} accounts checked");
 }
+
+/// The README's example runs from the repository root as written and
+/// prints what the README shows.
+#[test]
+fn readme_example_is_what_the_command_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("## Support: explain a charge")
+        .nth(1)
+        .expect("the README has the section");
+    let command = section
+        .lines()
+        .find_map(|l| l.strip_prefix("cargo run -q -- "))
+        .expect("the section shows a command");
+    let shown = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|s| s.split("```\n").next())
+        .expect("the section shows the output");
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let output = creditsim(root, &args);
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), shown);
+}
