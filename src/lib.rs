@@ -9,15 +9,18 @@
 //!   call it per request.
 //! - [`input`], [`report`] and [`replay`] sit around it: they read usage
 //!   CSVs, drive the engine and write the reports of `creditsim replay`.
+//! - [`simulate`] answers pricing what-ifs: [`simulate::simulate`] replays
+//!   one usage history under other terms (plan books, the price of extra
+//!   credits, plan mappings, auto-recharge) and finds each account's
+//!   cheapest plan, as `creditsim simulate` does.
 //!
 //! The rules are those of the API's Credits Usage Guide as made exact by
 //! RULES.md; the README lists every decision taken where the guide is
 //! silent.
 //!
 //! ```
-//! use creditsim::core::{Engine, Plan, PlanBook, RuleBook};
 //! use creditsim::core::time::parse_time;
-//! use rust_decimal::Decimal;
+//! use creditsim::{Decimal, Engine, Plan, PlanBook, RuleBook};
 //!
 //! let plans = PlanBook::new([Plan { id: "basic".into(), price_usd: Decimal::new(800, 2), monthly_credits: 1000 }])?;
 //! let mut engine = Engine::new(plans, RuleBook::builtin());
@@ -29,7 +32,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod core;
 pub mod explain;
@@ -37,6 +40,18 @@ pub mod input;
 pub mod replay;
 pub mod report;
 pub mod simulate;
+
+// The library's surface: what a gateway that links the crate needs, at the
+// crate's root. The modules above hold the rest, for the command line.
+pub use crate::core::{
+    AccountId, AccountView, Action, Applied, Balance, Cycle, Effect, Engine, EngineError,
+    EntryKind, Event, LedgerEntry, Outcome, Plan, PlanBook, PlanError, Reason, Rejection, Rule,
+    RuleBook, RuleError, RuleRef, Status, Terms, TermsError, TopUp, DEFAULT_TASK_WINDOW,
+};
+pub use crate::replay::{replay, ReplayError, ReplayOptions, Replayed};
+/// Dollar amounts are `rust_decimal::Decimal`s, re-exported so that a
+/// caller needs no dependency of its own to name them.
+pub use rust_decimal::Decimal;
 
 /// The README's examples run as doctests, so they cannot drift.
 #[cfg(doctest)]

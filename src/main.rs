@@ -304,7 +304,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         CellPolicy::Exact
     };
     let mut journal = match &args.journal {
-        Some(path) => Some(open_journal(&mut dir, path, args.common.task_window)?),
+        Some(path) => Some(open_journal(&mut dir, path, engine.rules().clone())?),
         None => None,
     };
     let mut closed_statements = StatementRuns::new(dir.scratch().map_err(out_error)?, cells);
@@ -367,7 +367,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
 fn open_journal(
     dir: &mut ReportDir,
     path: &std::path::Path,
-    task_window: chrono::TimeDelta,
+    rules: RuleBook,
 ) -> Result<JournalWriter<io::BufWriter<File>>, Failure> {
     let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
     let name = path
@@ -390,7 +390,7 @@ fn open_journal(
         )));
     }
     let file = dir.open_outside(path).map_err(journal_error)?;
-    JournalWriter::new(file, task_window).map_err(journal_error)
+    JournalWriter::new(file, rules).map_err(journal_error)
 }
 
 fn finish(writer: io::BufWriter<File>) -> io::Result<()> {

@@ -21,27 +21,35 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 pub const SIMULATE_EXAMPLES: &str = "\
-Scenarios file (TOML), paths relative to it:
+Scenarios file (TOML), one [[scenario]] table per what-if, paths relative
+to it:
   [[scenario]]
-  name = \"basic_1200\"             # unique, A-Za-z0-9_.-
-  plans = \"plans_basic_1200.csv\"  # another plan book
+  name = \"basic_1200\"             # unique, A-Za-z0-9_.-, not baseline
+  plans = \"plans_basic_1200.csv\"  # another plan book (or rules = \"FILE\")
   [[scenario]]
   name = \"dearer_extra\"
   extra_price_usd = \"0.10\"        # price of 10 extra credits (default \"0.08\")
   [[scenario]]
-  name = \"pro_to_max\"
-  plan_map = { pro = \"max\" }      # or all_on = \"max\": every plan becomes max
+  name = \"basic_to_pro\"
+  plan_map = { basic = \"pro\" }    # or all_on = \"pro\": every plan becomes pro
   [[scenario]]
   name = \"auto_recharge\"
   purchases = \"top_up\"            # drop logged purchases, buy packs when short
-  top_up_pack = 100                 # pack size (default 10)
-Other keys: rules = \"FILE\", task_window = \"48h\".
+  top_up_pack = 50                # pack size (default 10)
+  task_window = \"48h\"             # another task window
+A scenario with no keys but its name gives exactly the baseline.
 
-Examples:
+Worked example (from the repository's root; fixtures/simulate/README.md
+works every figure out by hand):
   creditsim simulate --plans fixtures/simulate/plans.csv \\
     --scenarios fixtures/simulate/scenarios.toml --best-plan \\
-    --out out/ fixtures/simulate/events.csv
-  creditsim simulate --plans plans.csv --scenarios what-if.toml --reports --out whatif/ july.csv
+    --out out/whatif fixtures/simulate/events.csv
+prints, among other lines:
+  basic_to_pro: revenue $40.56 (delta 14.00), 4 accounts
+  best plan: 2 of 3 accounts would pay less on another plan
+and out/whatif/best_plans.csv says bob, on pro for $17.00, would pay $4.00
+on mini. With --reports, out/whatif/NAME/ holds the five reports of a replay
+of each scenario (out/whatif/baseline/ those of the plain replay).
 
 Exit codes: 0 done; 2 bad arguments, a bad scenarios file (FILE: scenario
 NAME: KEY: ...), unreadable input, or input that stops the run; 1 reports
@@ -124,7 +132,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         )?;
     write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;
     for done in finished {
-        let Some(reports) = done.reports else {
+        let (Some(reports), Some(engine)) = (done.reports, done.engine) else {
             continue;
         };
         let folder = format!("{}/", done.result.name);
@@ -136,7 +144,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         write_end_reports(
             &mut dir,
             &folder,
-            &done.engine,
+            &engine,
             (no_runs, reports.statements),
             summary,
             CellPolicy::Exact,

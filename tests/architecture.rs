@@ -265,6 +265,29 @@ fn core_uses_nothing_of_the_edges() {
     assert!(wrong.is_empty(), "core must stay pure: {wrong:#?}");
 }
 
+/// The arrows of ARCHITECTURE.md that must never exist between the
+/// edges: a report is fed entries and does not know who feeds it, and
+/// reading input knows nothing of reports.
+#[test]
+fn the_edges_keep_to_their_side() {
+    let forbidden = [
+        ("report", "replay"),
+        ("report", "simulate"),
+        ("input", "report"),
+        ("input", "replay"),
+    ];
+    let mut wrong = Vec::new();
+    for (module, used) in uses() {
+        for target in used {
+            let arrow = (module[0].as_str(), target[0].as_str());
+            if forbidden.contains(&arrow) {
+                wrong.push(format!("{} uses {}", show(&module), show(&target)));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "arrows that must not exist: {wrong:#?}");
+}
+
 #[test]
 fn no_two_modules_use_each_other() {
     let graph = uses();

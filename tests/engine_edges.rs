@@ -1222,7 +1222,7 @@ fn a_paid_call_without_a_task_is_an_engine_error() {
     assert_eq!(err, EngineError::TaskRequired { credits: 10 });
     assert_eq!(
         err.to_string(),
-        "missing field task for a call that costs 10 credits"
+        "a call that costs 10 credits needs a task id"
     );
     assert!(engine.entries().is_empty());
     assert_eq!(engine.balance("amy").credits, 100);
@@ -1669,4 +1669,68 @@ fn errors_no_input_reaches_say_what_they_are() {
         EngineError::TooManyAccounts.to_string(),
         "more than 4294967295 accounts"
     );
+}
+
+/// A gateway's clocks a little behind: within the late tolerance an event
+/// is applied at the engine's time and says so; beyond it, and with the
+/// default tolerance of zero, it is still an error and changes nothing.
+#[test]
+fn late_events_within_the_tolerance_are_applied_at_the_engine_time() {
+    let strict = Engine::new(plans(), RuleBook::builtin());
+    assert_eq!(strict.late_tolerance(), TimeDelta::zero());
+    let mut engine = strict.with_late_tolerance(TimeDelta::milliseconds(5));
+    let now = t("2024-03-01T00:00:00.010Z");
+    engine.subscribe(now, "amy", "basic").unwrap();
+    let on_time = engine
+        .charge(now, "amy", "lyrics", "make", Some("t0"))
+        .unwrap();
+    assert_eq!(on_time.applied_at, None);
+
+    let late = engine
+        .charge(
+            t("2024-03-01T00:00:00.005Z"),
+            "amy",
+            "lyrics",
+            "make",
+            Some("t1"),
+        )
+        .unwrap();
+    assert_eq!(late.applied_at, Some(now));
+    assert!(late.outcome.is_ok());
+    assert_eq!(
+        engine.entries()[0].time,
+        now,
+        "the entry carries the engine's time"
+    );
+    assert_eq!(engine.now(), Some(now));
+
+    let too_late = engine.charge(
+        t("2024-03-01T00:00:00.004Z"),
+        "amy",
+        "lyrics",
+        "make",
+        Some("t2"),
+    );
+    assert_eq!(
+        too_late,
+        Err(EngineError::TimeWentBackwards {
+            now,
+            event: t("2024-03-01T00:00:00.004Z")
+        })
+    );
+    assert_eq!(engine.balance("amy").credits, 100 - 4, "two calls charged");
+
+    let mut strict = Engine::new(plans(), RuleBook::builtin());
+    strict.subscribe(now, "amy", "basic").unwrap();
+    let refused = strict.charge(
+        t("2024-03-01T00:00:00.009Z"),
+        "amy",
+        "lyrics",
+        "make",
+        Some("t1"),
+    );
+    assert!(matches!(
+        refused,
+        Err(EngineError::TimeWentBackwards { .. })
+    ));
 }

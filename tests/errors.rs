@@ -3,12 +3,12 @@
 //!
 //! A case folder holds its input files, `args.txt` (one argument per line;
 //! the binary runs with a copy of the case folder as working directory and,
-//! for `replay`, `--out` to a fresh folder is appended),
+//! for `replay` and `simulate`, `--out` to a fresh folder is appended),
 //! `expected_exit_code.txt` and `expected_stderr.txt` (exact). Optional
 //! `expected_<report>` files (`expected_summary.json`,
 //! `expected_rejections.csv`, ...) are compared with the reports written;
 //! `expected_stdout.txt` with standard output. A failed replay must leave no
-//! report file.
+//! report file, a failed simulate no file at all.
 //!
 //! A file named `NAME.template` is expanded into `NAME` before the run:
 //! `{{REPEAT N C}}` becomes the character `C` written `N` times, so a
@@ -101,8 +101,9 @@ fn check_case(name: &str, kept_going: &mut usize) -> Vec<String> {
         .map(str::to_owned)
         .collect();
     let is_replay = args.first().map(String::as_str) == Some("replay");
+    let is_simulate = args.first().map(String::as_str) == Some("simulate");
     let out = work.path().join("out");
-    if is_replay {
+    if is_replay || is_simulate {
         args.push("--out".into());
         args.push(out.to_str().unwrap().into());
     }
@@ -137,6 +138,12 @@ fn check_case(name: &str, kept_going: &mut usize) -> Vec<String> {
         if code != 0 && written.is_some() {
             problems.push(format!("{name}: a failed run left {report}"));
         }
+    }
+    if is_simulate && code != 0 && out.exists() && !common::files_left(&out).is_empty() {
+        problems.push(format!(
+            "{name}: a failed simulate left {:?}",
+            common::files_left(&out)
+        ));
     }
     if is_replay && code == 2 && !args.iter().any(|a| a == "--keep-going") {
         problems.extend(check_keep_going(name, &dir, &args, &stderr, kept_going));

@@ -18,7 +18,8 @@
 //!   `insufficient_credits` while subscribed; a top-up buys the fewest packs.
 //! - `inv7 boundaries`: cycle k is [anchor + k months, anchor + k+1 months),
 //!   28-31 days long, strictly increasing.
-//! - `inv8 independence`, `inv9 determinism`, `inv10 dedup`: see their tests.
+//! - `inv8 independence`, `inv9 determinism`, `inv10 dedup`, `inv12
+//!   snapshot`: see their tests.
 //! - `statement identity` (RULES.md section 8), `summary rows`, `ledger
 //!   order`, `roll-overs first`, and `model`: agreement with a small
 //!   reference model of the rules.
@@ -27,7 +28,7 @@ use chrono::{Months, TimeDelta};
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{
     Action, Applied, Balance, Cycle, Effect, Engine, EngineError, EntryKind, Event, LedgerEntry,
-    Plan, PlanBook, Reason, RuleBook, StatementBook, Status, Summary, Terms, TopUp,
+    Plan, PlanBook, Reason, RuleBook, Snapshot, StatementBook, Status, Summary, Terms, TopUp,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -678,6 +679,11 @@ impl Checker {
                 prop_assert!(e.extra >= 0 && e.subscription >= 0, "refund: {e:?}");
                 track.refunded += magnitude(e.extra) + magnitude(e.subscription);
             }
+            kind => {
+                return Err(TestCaseError::fail(format!(
+                    "an entry kind this test does not know: {kind:?}"
+                )))
+            }
         }
         Ok(())
     }
@@ -1098,6 +1104,45 @@ proptest! {
             let b = twin.apply(&step.event());
             prop_assert_eq!(a, b, "inv9 determinism: clone diverged at {:?}", step);
             prop_assert_eq!(lines(&engine), lines(&twin), "inv9 determinism: clone entries at {:?}", step);
+        }
+    }
+
+    /// inv12 snapshot: for any cut point, snapshot + restore (through
+    /// JSON or through bytes) + the rest of the events gives exactly the
+    /// outcomes, entries and balances of the uninterrupted run.
+    // 256 cases.
+    #[test]
+    fn snapshot_and_restore_continue_the_run(s in scenario(), cut in any::<Index>(), bytes in any::<bool>()) {
+        let end = s.end();
+        let cut = cut.index(s.steps.len() + 1);
+        let mut engine = new_engine(s.window);
+        for step in &s.steps[..cut] {
+            let _ = engine.apply(&step.event());
+        }
+        let snapshot = engine.snapshot();
+        let read = if bytes {
+            Snapshot::from_bytes(&snapshot.to_bytes())
+        } else {
+            Snapshot::from_json(&snapshot.to_json())
+        };
+        prop_assert_eq!(read.as_ref(), Ok(&snapshot), "inv12 snapshot: written and read back");
+        let mut restored = match Engine::restore(snapshot) {
+            Ok(restored) => restored,
+            Err(e) => return Err(TestCaseError::fail(format!("inv12 snapshot: restore: {e}"))),
+        };
+        prop_assert_eq!(restored.snapshot(), engine.snapshot(), "inv12 snapshot: restored state");
+        for step in &s.steps[cut..] {
+            let a = engine.apply(&step.event());
+            let b = restored.apply(&step.event());
+            prop_assert_eq!(&a, &b, "inv12 snapshot: outcome diverged at {:?}", step);
+            prop_assert_eq!(lines(&engine), lines(&restored), "inv12 snapshot: entries at {:?}", step);
+        }
+        let a = engine.advance_to(end);
+        let b = restored.advance_to(end);
+        prop_assert_eq!(a, b, "inv12 snapshot: advance");
+        prop_assert_eq!(lines(&engine), lines(&restored), "inv12 snapshot: roll-overs");
+        for name in ACCOUNTS {
+            prop_assert_eq!(view(&engine, name), view(&restored, name), "inv12 snapshot: balance of {}", name);
         }
     }
 

@@ -13,6 +13,8 @@ pub(crate) type AccountName = smol_str::SmolStr;
 
 /// Where an account's subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Status {
     /// Subscribed; renews at the end of the cycle.
     Active,
@@ -35,6 +37,7 @@ impl Status {
 
 /// The balance as the API's get-credits reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Balance {
     /// Subscription credits left in the current cycle.
     pub credits: u64,
@@ -87,8 +90,8 @@ pub(crate) fn whole_days(cycle: Cycle) -> Option<u8> {
 /// (its key and time are kept by the task memory): what a refund returns,
 /// and where.
 ///
-/// 48 bytes, so that a remembered charge is 96 (it was 128): the window
-/// holds 175k of them at 10M rows a month. The cycle is its start and
+/// 48 bytes, so that a remembered charge is 96: the window holds 175k of
+/// them at 10M rows a month. The cycle is its start and
 /// length in days (a cycle ends at its start's time of day, some whole
 /// days later); the songs, lyrics and credits are the rule's, found again
 /// by its position; the credits from the subscription are the rule's

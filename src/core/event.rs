@@ -4,18 +4,26 @@ use super::time::Instant;
 
 /// One event, borrowing its strings from the caller (a CSV record, a
 /// request) so that applying it allocates nothing it does not keep.
+///
+/// With the `serde` feature it serializes (only: it borrows its strings)
+/// with the names of the events CSV: `{"time": ..., "account": ...,
+/// "event": "call", "provider": ..., "operation": ..., "task": ...}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Event<'a> {
     /// When it happened; events must come in non-decreasing time order.
     pub time: Instant,
     /// The account it belongs to.
     pub account: &'a str,
     /// What the account does.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub action: Action<'a>,
 }
 
 /// The six things an account can do (RULES.md section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "snake_case"))]
 pub enum Action<'a> {
     /// Start a subscription anchored at the event's time.
     Subscribe {

@@ -21,6 +21,7 @@ pub struct Plan {
 
 /// Why a plan book could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// The id is empty.
     #[error("empty plan id")]

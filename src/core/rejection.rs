@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 /// The stable rejection codes, in the order RULES.md lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Reason {
     /// The row could not be read (bad time, missing field, ...).
     Malformed,
@@ -86,6 +89,9 @@ impl fmt::Display for Reason {
 /// A business rejection with what explains it. `Display` gives the
 /// human-readable detail written to `rejections.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "reason", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Rejection {
     /// See [`Reason::UnknownPlan`].
     UnknownPlan {
@@ -169,6 +175,10 @@ impl Rejection {
         }
     }
 }
+
+/// A rejection is what a caller gets back instead of the effect it asked
+/// for, so it can travel as an error (`?` into `Box<dyn Error>`).
+impl std::error::Error for Rejection {}
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

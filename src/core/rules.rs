@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 
 /// Cost and yield of one API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rule {
     /// Credits charged per call; 0 means the call is free.
     pub credits: u64,
@@ -18,6 +19,7 @@ pub struct Rule {
 
 /// Why a rule book could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuleError {
     /// Provider or operation is empty.
     #[error("empty provider or operation")]
@@ -57,19 +59,45 @@ pub struct RuleBook {
     /// the bytes (`short_key.rs` has the measurement). FxHash rather than
     /// SipHash; nothing iterates the table in an order that reaches output
     /// (`sorted` sorts). FxHash mixes a key's last bytes poorly (names
-    /// that differ only there can share a bucket: `benches/README.md`,
-    /// round 7), which costs a few comparisons in a book of dozens of
+    /// that differ only there can share a bucket, see `benches/README.md`),
+    /// which costs a few comparisons in a book of dozens of
     /// rules and nothing else.
     rules: HashTable<KeyedRule>,
-    /// The rules in the order inserted: a [`RuleRef`] is a position here.
-    by_position: Vec<Rule>,
+    /// The rules in the order inserted, with their provider and operation:
+    /// a [`RuleRef`] is a position here.
+    by_position: Vec<PositionedRule>,
 }
 
-/// A rule of one [`RuleBook`], by position: a remembered charge keeps
+/// A rule as kept by position, with the names that report writers need.
+#[derive(Debug, Clone)]
+struct PositionedRule {
+    rule: Rule,
+    provider: Box<str>,
+    operation: Box<str>,
+}
+
+/// A rule of one [`RuleBook`], by position. A remembered charge keeps
 /// this (4 bytes) instead of the rule's songs, lyrics and credits (24),
-/// to find them again if the call is refunded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RuleRef(u32);
+/// to find them again if the call is refunded; charge and refund entries
+/// carry it so that a report can name the call
+/// ([`RuleBook::call`]) without the event that made them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct RuleRef(u32);
+
+impl RuleRef {
+    /// The rule at `position`, as a snapshot names it.
+    pub(crate) fn at(position: u32) -> Self {
+        RuleRef(position)
+    }
+
+    /// The position as a `usize`: rules are numbered from 0 in the order
+    /// they were inserted.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// A rule with its key.
 #[derive(Debug, Clone)]
@@ -172,7 +200,11 @@ impl RuleBook {
             .ok()
             .filter(|&position| position < u32::MAX)
             .ok_or(RuleError::TooMany { max: u32::MAX })?;
-        self.by_position.push(rule);
+        self.by_position.push(PositionedRule {
+            rule,
+            provider: provider.into(),
+            operation: operation.into(),
+        });
         let keys = keys_of(provider, operation);
         self.rules.insert_unique(
             key_hash(keys),
@@ -203,7 +235,23 @@ impl RuleBook {
 
     /// The rule at a position [`RuleBook::find`] gave.
     pub(crate) fn at(&self, position: RuleRef) -> Option<Rule> {
-        self.by_position.get(position.0 as usize).copied()
+        self.by_position.get(position.index()).map(|r| r.rule)
+    }
+
+    /// The provider and operation of the rule at `position` (of a charge
+    /// or refund entry), if this book has it.
+    pub fn call(&self, position: RuleRef) -> Option<(&str, &str)> {
+        self.by_position
+            .get(position.index())
+            .map(|r| (&*r.provider, &*r.operation))
+    }
+
+    /// Every rule with its provider and operation, in the order inserted
+    /// (a [`RuleRef`]'s position).
+    pub fn by_position(&self) -> impl Iterator<Item = (&str, &str, Rule)> {
+        self.by_position
+            .iter()
+            .map(|r| (&*r.provider, &*r.operation, r.rule))
     }
 
     /// The number of rules.

@@ -136,7 +136,7 @@ impl StatementBook {
     /// (see there): the result means nothing.
     ///
     /// [`Engine::warm`]: super::engine::Engine::warm
-    pub fn warm(&self, account: AccountId) -> u64 {
+    pub(crate) fn warm(&self, account: AccountId) -> u64 {
         let latest = self.latest.get(account.index()).copied().unwrap_or(NONE);
         self.rows
             .get(latest as usize)

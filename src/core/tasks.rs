@@ -18,10 +18,10 @@
 //! once they reach a quarter of the live ones (16-byte slots holding the
 //! hash, so the sweep reads no charge). It saves one probe per forgotten
 //! charge, but the bigger table makes every lookup miss the cache more
-//! often: 25-26 ms against 18-20 ms per 100k charges. The index was a
-//! `hashbrown::HashTable<u32>` until round 6 of the benchmarks: a slot of
-//! its own makes the first slot a key probes known from the hash alone, so
-//! the replay can load it ahead (`benches/README.md`, round 6).
+//! often: 25-26 ms against 18-20 ms per 100k charges. The index is a
+//! table of its own (`seq_index`) rather than a `hashbrown::HashTable`
+//! because there the first slot a key probes is known from the hash alone,
+//! so the replay can load it ahead (`benches/README.md` has the figures).
 
 use super::ledger::{AccountId, TaskId};
 use super::seq_index::{Probe, SeqIndex};
@@ -167,6 +167,11 @@ const MIN_GROWTH_CHARGES: usize = 1024;
 const FORGET_AHEAD: usize = 16;
 
 impl<T> TaskMemory<T> {
+    /// The remembered charges, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Remembered<T>> {
+        self.charges.iter()
+    }
+
     fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
         let (charges, first) = (&self.charges, self.first);
         self.index
@@ -174,20 +179,7 @@ impl<T> TaskMemory<T> {
     }
 
     /// The latest charge of `task` by `account`, if `window` still
-    /// remembers it at `now`.
-    pub fn get(
-        &self,
-        account: AccountId,
-        task: &str,
-        now: Instant,
-        window: TimeDelta,
-    ) -> Option<&Remembered<T>> {
-        let seq = self.find(key_hash(account, task), account, task)?;
-        held(&self.charges, self.first, seq)
-            .filter(|charge| remembered(charge.charged_at, window, now))
-    }
-
-    /// The same, to mark it refunded.
+    /// remembers it at `now`, to mark it refunded.
     pub fn get_mut(
         &mut self,
         account: AccountId,
@@ -394,7 +386,7 @@ mod tests {
         let held = still_held(&memory, 0, "t").is_some();
         assert!(held, "{charged} gone at {held_at}");
         // Held past its window, it is no longer found.
-        assert!(memory.get(AccountId(0), "t", held_at, hour).is_none());
+        assert!(memory.get_mut(AccountId(0), "t", held_at, hour).is_none());
         memory.forget_at(parse_time(gone_at).unwrap(), hour);
         let held = still_held(&memory, 0, "t").is_some();
         assert!(!held, "{charged} held at {gone_at}");

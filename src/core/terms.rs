@@ -17,6 +17,7 @@ pub const MAX_EXTRA_PACK_PRICE_USD: Decimal = Decimal::from_parts(100_000_000, 0
 
 /// Why terms were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TermsError {
     /// A price with fractions of a cent, negative, or above
     /// [`MAX_EXTRA_PACK_PRICE_USD`].

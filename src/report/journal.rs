@@ -74,18 +74,15 @@
 //!
 //! # Refunds
 //!
-//! A refund entry carries the task, not the call; the writer remembers the
-//! provider and operation of each charged task for the task window, as the
-//! engine does, so its memory grows with tasks inside the window.
+//! A refund entry carries the rule of the charge it undoes, as a charge
+//! entry does; the writer names the `usage:` account from the rule book,
+//! so it keeps no memory of tasks.
 
 use super::text::{self, write_usd};
-use crate::core::tasks::{key_hash, Remembered, TaskMemory};
+use crate::core::rules::RuleRef;
 use crate::core::time::{format_time, Instant};
-use crate::core::{AccountId, Action, EntryKind, Event, LedgerEntry};
-use chrono::TimeDelta;
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
-use std::hash::BuildHasher;
+use crate::core::{AccountId, EntryKind, Event, LedgerEntry, RuleBook};
+use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 
 /// The commodity of credits.
@@ -175,17 +172,6 @@ const FIXED_COUNTERS: [&str; 4] = [
     "revenue:extra_credits",
 ];
 
-/// The `usage:` counter of one call.
-struct UsageKey {
-    provider: Box<str>,
-    operation: Box<str>,
-    counter: usize,
-}
-
-fn call_hash(provider: &str, operation: &str) -> u64 {
-    FxBuildHasher.hash_one((provider, operation))
-}
-
 /// Writes the journal, one transaction per ledger entry.
 ///
 /// This runs once per ledger entry on the replay's applying thread, so it
@@ -195,17 +181,16 @@ fn call_hash(provider: &str, operation: &str) -> u64 {
 /// and then found by index or by one FxHash probe.
 pub struct JournalWriter<W: Write> {
     out: W,
-    task_window: TimeDelta,
+    /// The engine's rule book, which names the call of a charge or refund.
+    rules: RuleBook,
     /// Accounts declared so far (counters keep their own flag).
     declared: Declared,
     /// Counter accounts: [`FIXED_COUNTERS`], then the others by first use.
     counters: Vec<Counter>,
-    /// Indices of the `usage:` counters, by provider and operation.
-    usage: HashTable<UsageKey>,
+    /// Indices of the `usage:` counters, by the position of their rule.
+    usage: Vec<Option<usize>>,
     /// Indices of the `expired:` counters, by plan.
     expired: FxHashMap<Box<str>, usize>,
-    /// Charged tasks inside the task window, each with its call's `usage:` counter.
-    tasks: TaskMemory<usize>,
     /// The time of the last entry, and its text and date as written.
     time: Option<Instant>,
     time_text: Vec<u8>,
@@ -239,9 +224,9 @@ tag task
 ";
 
 impl<W: Write> JournalWriter<W> {
-    /// Starts the journal with its directives. `task_window` must be the
-    /// engine's, so that refunds find the call they undo.
-    pub fn new(out: W, task_window: TimeDelta) -> io::Result<Self> {
+    /// Starts the journal with its directives. `rules` must be the
+    /// engine's rule book, which names the calls of its entries.
+    pub fn new(out: W, rules: RuleBook) -> io::Result<Self> {
         let mut buffer = Vec::with_capacity(FLUSH_AT + 4096);
         buffer.extend_from_slice(PREAMBLE.as_bytes());
         let counters = FIXED_COUNTERS
@@ -254,12 +239,11 @@ impl<W: Write> JournalWriter<W> {
             .collect();
         Ok(JournalWriter {
             out,
-            task_window,
+            usage: vec![None; rules.len()],
+            rules,
             declared: Declared::default(),
             counters,
-            usage: HashTable::new(),
             expired: FxHashMap::default(),
-            tasks: TaskMemory::default(),
             time: None,
             time_text: Vec::new(),
             date_text: Vec::new(),
@@ -269,63 +253,18 @@ impl<W: Write> JournalWriter<W> {
         })
     }
 
-    /// Writes one entry of the named account as a transaction. `event` is
-    /// the event being applied when the engine made the entry (`None` for
-    /// roll-overs outside any event); it is needed for charge entries,
-    /// whose provider and operation only the event knows.
-    pub fn write(
-        &mut self,
-        entry: &LedgerEntry,
-        account: &str,
-        event: Option<&Event<'_>>,
-    ) -> io::Result<()> {
-        self.tasks.forget_at(entry.time, self.task_window);
+    /// Writes one entry of the named account as a transaction.
+    pub fn write(&mut self, entry: &LedgerEntry, account: &str) -> io::Result<()> {
         // The counter first: its errors must come before any output.
         let counter = match entry.kind {
             EntryKind::Fee | EntryKind::Grant => GRANTS,
             EntryKind::Purchase => PURCHASES,
             EntryKind::Expire => self.expired_account(entry.plan.as_deref().unwrap_or("")),
-            EntryKind::Charge => {
-                let Some(Event {
-                    action:
-                        Action::Call {
-                            provider,
-                            operation,
-                            ..
-                        },
-                    ..
-                }) = event
-                else {
+            EntryKind::Charge | EntryKind::Refund => {
+                let Some(usage) = entry.rule.and_then(|rule| self.usage_account(rule)) else {
                     return Err(invalid(format!(
-                        "charge entry of {account} at {} without its call",
-                        format_time(entry.time)
-                    )));
-                };
-                let usage = self.usage_account(provider, operation);
-                // As the engine: a zero window remembers nothing.
-                if let (Some(task), true) = (&entry.task, self.task_window > TimeDelta::zero()) {
-                    let key_hash = key_hash(entry.account, task);
-                    self.tasks
-                        .slot(key_hash, entry.account, task)
-                        .remember(Remembered {
-                            key_hash: key_hash as u32,
-                            account: entry.account,
-                            task: task.clone(),
-                            charged_at: entry.time,
-                            data: usage,
-                        });
-                }
-                usage
-            }
-            EntryKind::Refund => {
-                let task = entry.task.as_deref().unwrap_or("");
-                let Some(usage) = self
-                    .tasks
-                    .get(entry.account, task, entry.time, self.task_window)
-                    .map(|charge| charge.data)
-                else {
-                    return Err(invalid(format!(
-                        "refund entry of {account} at {}: the journal saw no charge of its task",
+                        "{} entry of {account} at {} without a call of the rule book",
+                        entry.kind.name(),
                         format_time(entry.time)
                     )));
                 };
@@ -483,13 +422,13 @@ impl<W: Write> JournalWriter<W> {
         counter
     }
 
-    /// The `usage:<provider>:<operation>` counter.
-    fn usage_account(&mut self, provider: &str, operation: &str) -> usize {
-        let hash = call_hash(provider, operation);
-        let same = |key: &UsageKey| &*key.provider == provider && &*key.operation == operation;
-        if let Some(key) = self.usage.find(hash, same) {
-            return key.counter;
+    /// The `usage:<provider>:<operation>` counter of a rule, `None` when
+    /// the rule book has no such rule.
+    fn usage_account(&mut self, rule: RuleRef) -> Option<usize> {
+        if let Some(&Some(counter)) = self.usage.get(rule.index()) {
+            return Some(counter);
         }
+        let (provider, operation) = self.rules.call(rule)?;
         // The description shows `provider operation`: no `:` survives
         // escaping, so the two are told apart.
         let mut call = String::new();
@@ -498,16 +437,8 @@ impl<W: Write> JournalWriter<W> {
         escape_into(&mut call, operation);
         let name = format!("usage:{}", call.replacen(' ', ":", 1));
         let counter = self.add_counter(name, Some(call));
-        self.usage.insert_unique(
-            hash,
-            UsageKey {
-                provider: provider.into(),
-                operation: operation.into(),
-                counter,
-            },
-            |key| call_hash(&key.provider, &key.operation),
-        );
-        counter
+        *self.usage.get_mut(rule.index())? = Some(counter);
+        Some(counter)
     }
 }
 
@@ -600,9 +531,9 @@ impl<W: Write> super::sink::EntrySink for JournalWriter<W> {
         &mut self,
         entry: &LedgerEntry,
         account: &str,
-        event: Option<&Event<'_>>,
+        _event: Option<&Event<'_>>,
     ) -> io::Result<()> {
-        self.write(entry, account, event)
+        self.write(entry, account)
     }
 }
 
@@ -614,7 +545,8 @@ fn invalid(message: String) -> io::Error {
 mod tests {
     use super::*;
     use crate::core::time::parse_time;
-    use crate::core::{Engine, Plan, PlanBook, RuleBook};
+    use crate::core::{Action, Engine, Plan, PlanBook};
+    use chrono::TimeDelta;
     use rust_decimal::Decimal;
 
     #[test]
@@ -636,7 +568,7 @@ mod tests {
         }])
         .unwrap();
         let mut engine = Engine::new(plans, RuleBook::builtin());
-        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
+        let mut journal = JournalWriter::new(Vec::new(), RuleBook::builtin()).unwrap();
         for &(time, account, action) in events {
             let event = Event {
                 time: parse_time(time).unwrap(),
@@ -646,7 +578,7 @@ mod tests {
             engine.apply(&event).unwrap().outcome.unwrap();
             for entry in engine.entries() {
                 journal
-                    .write(entry, engine.account_name(entry.account), Some(&event))
+                    .write(entry, engine.account_name(entry.account))
                     .unwrap();
             }
         }
@@ -772,8 +704,8 @@ account usage:suno:create
         check(parse_time("9999-12-31T23:00:00Z").unwrap() + TimeDelta::hours(2));
     }
 
-    /// An entry of account 0 moving nothing, at `time`.
-    fn bare_entry(kind: EntryKind, time: &str, task: &str) -> LedgerEntry {
+    /// A charge or refund entry of account 0 moving nothing, at `time`.
+    fn bare_entry(kind: EntryKind, time: &str, rule: Option<RuleRef>) -> LedgerEntry {
         let at = parse_time(time).unwrap();
         LedgerEntry {
             time: at,
@@ -781,7 +713,8 @@ account usage:suno:create
             kind,
             cycle: crate::core::Cycle { start: at, end: at },
             plan: None,
-            task: Some(task.into()),
+            task: Some("t".into()),
+            rule,
             extra_delta: 0,
             subscription_delta: 0,
             usd: Decimal::ZERO,
@@ -790,79 +723,38 @@ account usage:suno:create
         }
     }
 
-    /// The engine refuses a task charged again inside the window, but the
-    /// writer's own API takes any entries: a charge again keeps the call
-    /// remembered until the window of its latest charge ends, as before.
+    /// A refund names its call from the rule its entry carries, however
+    /// long after the charge it comes: the writer remembers no task.
     #[test]
-    fn a_task_charged_again_is_remembered_from_its_latest_charge() {
-        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
-        let call = |operation| Event {
-            time: parse_time("2025-07-01T00:00:00Z").unwrap(),
-            account: "a",
-            action: Action::Call {
-                provider: "suno",
-                operation,
-                task: Some("t"),
-            },
-        };
-        let charge = |time| bare_entry(EntryKind::Charge, time, "t");
-        let refund = |time| bare_entry(EntryKind::Refund, time, "t");
-        journal
-            .write(&charge("2025-07-01T00:00:00Z"), "a", Some(&call("create")))
-            .unwrap();
-        journal
-            .write(&charge("2025-07-01T12:00:00Z"), "a", Some(&call("extend")))
-            .unwrap();
-        // 25 hours after the first charge, 13 after the second.
-        journal
-            .write(&refund("2025-07-02T01:00:00Z"), "a", None)
-            .unwrap();
-        // The second charge's window has ended.
-        assert!(journal
-            .write(&refund("2025-07-02T12:00:00Z"), "a", None)
-            .is_err());
+    fn a_refund_names_the_call_of_its_rule() {
+        let rules = RuleBook::builtin();
+        let extend = rules.find("suno", "extend").map(|(rule, _)| rule);
+        let mut journal = JournalWriter::new(Vec::new(), rules).unwrap();
+        let refund = bare_entry(EntryKind::Refund, "9999-12-31T00:00:00Z", extend);
+        journal.write(&refund, "a").unwrap();
         let text = String::from_utf8(journal.finish().unwrap()).unwrap();
         assert!(
-            text.ends_with("2025-07-02 refund a suno extend\n    ; time: 2025-07-02T01:00:00Z\n    ; customer: a\n    ; task: t\n"),
+            text.ends_with("9999-12-31 refund a suno extend\n    ; time: 9999-12-31T00:00:00Z\n    ; customer: a\n    ; task: t\n"),
             "{text}"
         );
     }
 
-    /// A window past the end of the calendar remembers a task for ever, as
-    /// the engine does, so its refund still finds the call.
     #[test]
-    fn a_window_past_the_calendar_remembers_tasks_for_ever() {
-        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::MAX).unwrap();
-        let call = Event {
-            time: parse_time("2025-07-01T00:00:00Z").unwrap(),
-            account: "a",
-            action: Action::Call {
-                provider: "suno",
-                operation: "create",
-                task: Some("t"),
-            },
-        };
-        let charge = bare_entry(EntryKind::Charge, "2025-07-01T00:00:00Z", "t");
-        journal.write(&charge, "a", Some(&call)).unwrap();
-        let refund = bare_entry(EntryKind::Refund, "9999-12-31T00:00:00Z", "t");
-        journal.write(&refund, "a", None).unwrap();
-        let text = String::from_utf8(journal.finish().unwrap()).unwrap();
-        assert!(text.contains("9999-12-31 refund a suno create\n"), "{text}");
-    }
-
-    #[test]
-    fn refunds_of_unknown_tasks_and_charges_without_calls_are_refused() {
-        let mut journal = JournalWriter::new(Vec::new(), TimeDelta::hours(24)).unwrap();
-        let entry = |kind, task| bare_entry(kind, "2025-07-01T00:00:00Z", task);
-        let refund = journal.write(&entry(EntryKind::Refund, "t"), "a b", None);
+    fn calls_without_a_rule_of_the_book_are_refused() {
+        let mut journal = JournalWriter::new(Vec::new(), RuleBook::default()).unwrap();
+        let builtin = RuleBook::builtin()
+            .find("suno", "create")
+            .map(|(rule, _)| rule);
+        let at = "2025-07-01T00:00:00Z";
+        let refund = journal.write(&bare_entry(EntryKind::Refund, at, builtin), "a b");
         assert_eq!(
             refund.unwrap_err().to_string(),
-            "refund entry of a b at 2025-07-01T00:00:00Z: the journal saw no charge of its task"
+            "refund entry of a b at 2025-07-01T00:00:00Z without a call of the rule book"
         );
-        let charge = journal.write(&entry(EntryKind::Charge, "t"), "a b", None);
+        let charge = journal.write(&bare_entry(EntryKind::Charge, at, None), "a b");
         assert_eq!(
             charge.unwrap_err().to_string(),
-            "charge entry of a b at 2025-07-01T00:00:00Z without its call"
+            "charge entry of a b at 2025-07-01T00:00:00Z without a call of the rule book"
         );
         let preamble_only = journal.finish().unwrap();
         assert_eq!(preamble_only, PREAMBLE.as_bytes());

@@ -81,3 +81,59 @@ pub(crate) fn best_plans(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::totals::{AccountResult, AccountTotals};
+
+    fn run(name: &str, accounts: &[(&str, Option<&str>, &str)]) -> ScenarioResult {
+        ScenarioResult {
+            name: name.into(),
+            accounts_seen: accounts.len() as u64,
+            totals: Default::default(),
+            accounts: accounts
+                .iter()
+                .map(|(account, plan, fees)| AccountResult {
+                    account: (*account).into(),
+                    plan: plan.map(Into::into),
+                    totals: AccountTotals {
+                        fees_usd: fees.parse().unwrap(),
+                        last_plan: Some("old".into()),
+                        ..Default::default()
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn equal_costs_go_to_the_plan_first_in_byte_order() {
+        let baseline = run(
+            "baseline",
+            &[("amy", None, "9.00"), ("bob", Some("pro"), "9.00")],
+        );
+        let current = run(
+            "current",
+            &[("amy", None, "9.00"), ("bob", Some("pro"), "9.00")],
+        );
+        let (a, b, c) = (
+            run("B", &[("amy", None, "5.00"), ("bob", None, "4.00")]),
+            run("a", &[("amy", None, "5.00"), ("bob", None, "4.00")]),
+            run("b", &[("amy", None, "6.00"), ("bob", None, "3.00")]),
+        );
+        // Byte order: "B" < "a" < "b".
+        let tried = [("B".into(), &a), ("a".into(), &b), ("b".into(), &c)];
+        let best = best_plans(&baseline, &current, &tried);
+        assert_eq!(best.len(), 2);
+        assert_eq!(
+            (best[0].best_plan.as_ref(), best[0].current_plan.as_ref()),
+            ("B", "old")
+        );
+        assert_eq!(best[0].saving_usd().to_string(), "4.00");
+        assert_eq!(
+            (best[1].best_plan.as_ref(), best[1].current_plan.as_ref()),
+            ("b", "pro")
+        );
+    }
+}

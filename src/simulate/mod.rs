@@ -254,23 +254,37 @@ fn runs<W: Write>(
 impl Comparison {
     /// The comparison of finished runs (in the order of [`runs`]); `tried`
     /// are the plans of the `--best-plan` runs.
-    fn of<W: Write>(finished: &[Finished<W>], scenarios: usize, tried: Option<&[PlanId]>) -> Self {
-        let results: Vec<&ScenarioResult> = finished.iter().map(|f| &f.result).collect();
-        let (head, tail) = results.split_at((1 + scenarios).min(results.len()));
-        let baseline = head
-            .first()
-            .map_or_else(|| empty(BASELINE), |r| (*r).clone());
+    ///
+    /// The accounts of the baseline and the scenarios move into the
+    /// comparison (the finished runs keep their names and totals, which the
+    /// reports need); those of the `--best-plan` runs are read in place.
+    fn of<W: Write>(
+        finished: &mut [Finished<W>],
+        scenarios: usize,
+        tried: Option<&[PlanId]>,
+    ) -> Self {
+        let split = (1 + scenarios).min(finished.len());
+        let (head, tail) = finished.split_at_mut(split);
+        let mut head = head.iter_mut().map(|f| {
+            let kept = f.result.clone_totals();
+            std::mem::replace(&mut f.result, kept)
+        });
+        let baseline = head.next().unwrap_or_else(|| empty(BASELINE));
+        let scenarios = head.collect();
         let best_plans = tried.map(|plans| match tail.split_first() {
             Some((current, runs)) => {
-                let tried: Vec<(PlanId, &ScenarioResult)> =
-                    plans.iter().cloned().zip(runs.iter().copied()).collect();
-                best::best_plans(&baseline, current, &tried)
+                let tried: Vec<(PlanId, &ScenarioResult)> = plans
+                    .iter()
+                    .cloned()
+                    .zip(runs.iter().map(|f| &f.result))
+                    .collect();
+                best::best_plans(&baseline, &current.result, &tried)
             }
             None => Vec::new(),
         });
         Comparison {
-            scenarios: head.iter().skip(1).map(|r| (*r).clone()).collect(),
             baseline,
+            scenarios,
             best_plans,
         }
     }
@@ -295,8 +309,53 @@ type Chunk<'e> = (u64, &'e [Event<'e>]);
 /// Rows of the in-memory history handed to the workers at a time.
 const EVENTS_PER_CHUNK: usize = 4096;
 
-/// Simulates `scenarios` over a history held in memory. Errors name the
-/// event by its position: `history:N: ...` for the N-th event.
+/// The library's entry point: simulates `scenarios` over a history held in
+/// memory and compares them with the baseline (the replay of the history
+/// as it is). Every scenario gets an engine of its own; with
+/// [`Options::best_plan`] every plan of the baseline's book is tried for
+/// every account too. The result does not depend on
+/// [`Options::threads`].
+///
+/// Errors name the event by its position: `history:N: ...` for the N-th
+/// event (a total that would overflow, or a paid call without a task).
+///
+/// Which plan would serve each customer best, and what would moving every
+/// `pro` customer to `basic` do to revenue?
+///
+/// ```
+/// use creditsim::core::history::PlanRewrite;
+/// use creditsim::core::time::parse_time;
+/// use creditsim::core::{Action, Event, Plan, PlanBook, RuleBook};
+/// use creditsim::simulate::{simulate, History, Options, Scenario, Settings};
+///
+/// let plan = |id: &str, price: &str, credits| -> Result<Plan, rust_decimal::Error> {
+///     Ok(Plan { id: id.into(), price_usd: price.parse()?, monthly_credits: credits })
+/// };
+/// let plans = PlanBook::new([plan("basic", "8.00", 1000)?, plan("pro", "30.00", 5000)?])?;
+/// let settings = Settings::new(plans, RuleBook::builtin());
+/// let at = |t: &str| parse_time(t);
+/// let call = |task| Action::Call { provider: "suno", operation: "create", task: Some(task) };
+/// let events = [
+///     Event { time: at("2025-07-01T00:00:00Z")?, account: "amy", action: Action::Subscribe { plan: "pro" } },
+///     Event { time: at("2025-07-02T00:00:00Z")?, account: "amy", action: call("t1") },
+///     Event { time: at("2025-07-03T00:00:00Z")?, account: "bob", action: Action::Subscribe { plan: "basic" } },
+/// ];
+/// let history = History { settings: &settings, events: &events };
+///
+/// let mut pro_to_basic = Scenario::named("pro_to_basic");
+/// pro_to_basic.rewrite.plans = PlanRewrite::Map([("pro".into(), "basic".into())].into());
+/// let options = Options { best_plan: true, threads: 2 };
+/// let comparison = simulate(&history, &[pro_to_basic], &options)?;
+///
+/// let revenue = |run: &creditsim::simulate::ScenarioResult| run.totals.summary.revenue_usd();
+/// assert_eq!(revenue(&comparison.baseline), Some("38.00".parse()?));
+/// assert_eq!(revenue(&comparison.scenarios[0]), Some("16.00".parse()?));
+/// // amy used 10 of pro's 5000 credits: basic, at $8.00, would do.
+/// let best = comparison.best_plans.as_deref().unwrap_or_default();
+/// assert_eq!((best[0].account.as_str(), best[0].best_plan.as_ref()), ("amy", "basic"));
+/// assert_eq!(best[0].saving_usd(), "22.00".parse()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn simulate<'e>(
     history: &History<'e>,
     scenarios: &[Scenario],
@@ -329,11 +388,15 @@ pub fn simulate<'e>(
         },
         start: |(start, _): &Chunk<'e>| *start,
     };
-    let finished = run_all(runs, options.threads, feed)?;
+    let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options
         .best_plan
         .then(|| best::plan_ids(&history.settings.plans));
-    Ok(Comparison::of(&finished, scenarios.len(), tried.as_deref()))
+    Ok(Comparison::of(
+        &mut finished,
+        scenarios.len(),
+        tried.as_deref(),
+    ))
 }
 
 /// Simulates `scenarios` over event files, read and parsed once on a
@@ -401,8 +464,8 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
         },
         start: |shared: &Arc<(u64, Batch)>| shared.0,
     };
-    let finished = run_all(runs, options.threads, feed)?;
+    let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options.best_plan.then(|| best::plan_ids(&settings.plans));
-    let comparison = Comparison::of(&finished, scenarios.len(), tried.as_deref());
+    let comparison = Comparison::of(&mut finished, scenarios.len(), tried.as_deref());
     Ok((comparison, finished))
 }

@@ -62,8 +62,9 @@ impl From<io::Error> for RunError {
 pub struct Finished<W: Write> {
     /// The run's result.
     pub result: ScenarioResult,
-    /// The engine at the as-of time (for `balances.csv`).
-    pub engine: Engine,
+    /// The engine at the as-of time, for `balances.csv`: kept only with
+    /// reports, so that a finished run gives its memory back.
+    pub engine: Option<Engine>,
     /// The reports, when asked for.
     pub reports: Option<RunReports<W>>,
 }
@@ -234,8 +235,8 @@ impl<W: Write> Run<W> {
                     account: view.name.to_owned(),
                     plan: view.plan.map(Into::into),
                     totals: id
-                        .and_then(|id| self.accounts.get(id.index()))
-                        .cloned()
+                        .and_then(|id| self.accounts.get_mut(id.index()))
+                        .map(std::mem::take)
                         .unwrap_or_default(),
                 }
             })
@@ -247,9 +248,10 @@ impl<W: Write> Run<W> {
             totals: self.totals,
             accounts,
         };
+        let engine = self.reports.is_some().then_some(self.engine);
         Ok(Finished {
             result,
-            engine: self.engine,
+            engine,
             reports: self.reports,
         })
     }

@@ -34,7 +34,8 @@ pub const KEYS: [&str; 9] = [
 
 /// Names a scenario may not take: the baseline's, the path components `.`
 /// and `..`, and the files of a simulation's report folder (with
-/// `--reports` a scenario's reports go to a folder of its name).
+/// `--reports` a scenario's reports go to a folder of its name). Names
+/// starting with [`RESERVED_PREFIX`] are refused too.
 const RESERVED_NAMES: [&str; 7] = [
     "baseline",
     ".",
@@ -44,6 +45,11 @@ const RESERVED_NAMES: [&str; 7] = [
     "best_plans.csv",
     "manifest.json",
 ];
+
+/// The start of the names the report folder keeps for itself (its lock
+/// file `.creditsim.lock` and the staging folders `.creditsim-run-*`): a
+/// scenario's `--reports` folder of such a name would clash with them.
+const RESERVED_PREFIX: &str = ".creditsim";
 
 /// A problem of the scenarios file: the whole message, starting with the
 /// file's path.
@@ -75,7 +81,7 @@ pub fn parse_scenarios(
             let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
             format!("line {line}, column {column}: ")
         });
-        ScenarioError(format!("{file}: {at}{}", e.message()))
+        ScenarioError(format!("{file}: {at}not valid TOML: {}", e.message()))
     })?;
     if let Some(key) = table.keys().find(|k| *k != "scenario") {
         return Err(ScenarioError(format!(
@@ -146,7 +152,7 @@ fn parse_scenario(
             format!("{name:?} may hold only letters A-Z a-z, digits, _, . and -"),
         ));
     }
-    if RESERVED_NAMES.contains(&name.as_str()) {
+    if RESERVED_NAMES.contains(&name.as_str()) || name.starts_with(RESERVED_PREFIX) {
         return Err(fail("name", format!("{name:?} is reserved")));
     }
     if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
@@ -225,7 +231,10 @@ fn parse_scenario(
                     other => {
                         return Err(fail(
                             "plan_map",
-                            format!("{old}: expected a plan id string, got {}", describe(other)),
+                            format!(
+                                "{old:?}: expected a plan id string, got {}",
+                                describe(other)
+                            ),
                         ))
                     }
                 }
@@ -279,9 +288,14 @@ fn parse_scenario(
             ))
         }
     };
-    let mut terms = match extra_price_usd {
-        None => Terms::default(),
-        Some(price) => Terms::new(price).map_err(|e| fail("extra_price_usd", e.to_string()))?,
+    let mut terms = match (extra_price_usd, string("extra_price_usd")?) {
+        (Some(price), Some(text)) => Terms::new(price).map_err(|_| {
+            fail(
+                "extra_price_usd",
+                price_problem(text, &MoneyError::TooLarge(text.into())),
+            )
+        })?,
+        _ => Terms::default(),
     };
     if top_up {
         terms = terms.with_top_up(pack.unwrap_or_default());
@@ -307,7 +321,9 @@ fn price_problem(text: &str, error: &MoneyError) -> String {
         MoneyError::NotANumber(_) => {
             format!("{text:?} is not a price: expected dollars like \"0.10\"")
         }
-        MoneyError::TooLarge(_) => format!("{text:?} is larger than 1000000.00"),
+        MoneyError::TooLarge(_) => {
+            format!("{text:?} is larger than 1000000.00, the highest price of 10 extra credits")
+        }
     }
 }
 
@@ -369,6 +385,27 @@ mod tests {
         assert_eq!(second.terms, Terms::default());
         assert!(!second.rewrite.drop_purchases);
         assert!(matches!(&second.rewrite.plans, PlanRewrite::Map(m) if m.len() == 1));
+    }
+
+    #[test]
+    fn names_of_the_report_folder_are_refused() {
+        for name in [
+            "baseline",
+            ".",
+            "..",
+            "scenarios.csv",
+            "manifest.json",
+            ".creditsim.lock",
+            ".creditsim-run-1-0",
+        ] {
+            let error = parse(&format!("[[scenario]]\nname = \"{name}\"\n")).unwrap_err();
+            assert_eq!(
+                error,
+                format!("s.toml: scenario {name}: name: {name:?} is reserved")
+            );
+        }
+        assert!(parse("[[scenario]]\nname = \".creditsim_not\"\n").is_err());
+        assert!(parse("[[scenario]]\nname = \".hidden\"\n").is_ok());
     }
 
     #[test]

@@ -90,6 +90,16 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// The name, accounts seen and totals, without the accounts.
+    pub fn clone_totals(&self) -> Self {
+        ScenarioResult {
+            name: self.name.clone(),
+            accounts_seen: self.accounts_seen,
+            totals: self.totals.clone(),
+            accounts: Vec::new(),
+        }
+    }
+
     /// The named account's result, if it had a processed row.
     pub fn account(&self, name: &str) -> Option<&AccountResult> {
         self.accounts
