@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod core;
+pub mod explain;
 pub mod input;
 pub mod replay;
 pub mod report;

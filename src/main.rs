@@ -2,6 +2,7 @@
 //! account's balance. All the rules live in the library; this file only
 //! parses arguments, opens files and maps failures to exit codes.
 
+mod explain_command;
 mod progress;
 mod shell_command;
 mod simulate_command;
@@ -59,6 +60,12 @@ enum Command {
     /// accounts.csv, and with --best-plan each account's cheapest plan.
     #[command(after_long_help = simulate_command::SIMULATE_EXAMPLES)]
     Simulate(simulate_command::SimulateArgs),
+    /// Explain one account to support: its statement cycle by cycle
+    /// (fees, grants, purchases, usage, refunds, rejections with a sentence
+    /// for the customer, expiry) and its balance now; with --task, where
+    /// each charge of a task came from and why.
+    #[command(after_long_help = explain_command::EXPLAIN_EXAMPLES)]
+    Explain(explain_command::ExplainArgs),
     /// Print a shell completion script. Example: creditsim completions
     /// bash > ~/.local/share/bash-completion/completions/creditsim
     Completions(shell_command::CompletionsArgs),
@@ -230,6 +237,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => run_replay(args),
         Command::Balance(args) => run_balance(args),
         Command::Simulate(args) => simulate_command::run_simulate(args),
+        Command::Explain(args) => explain_command::run_explain(args),
         Command::Completions(args) => shell_command::run_completions(args),
         Command::Man => shell_command::run_man(),
     };

@@ -174,7 +174,7 @@ fn apply_batches<L: Write, J: Write>(
                     }
                     summary.record_rejection(bad.reason).map_err(total)?;
                     let (time, account, event) = &bad.described;
-                    output.rejections.write(&RejectedRow {
+                    let rejected = RejectedRow {
                         file: name,
                         line: row.line,
                         time,
@@ -182,7 +182,11 @@ fn apply_batches<L: Write, J: Write>(
                         event,
                         reason: bad.reason,
                         detail: &bad.detail,
-                    })?;
+                    };
+                    output.rejections.write(&rejected)?;
+                    if let Some(sink) = output.entry_sink.as_deref_mut() {
+                        sink.unread(&rejected)?;
+                    }
                     continue;
                 }
             };
@@ -213,6 +217,9 @@ fn apply_batches<L: Write, J: Write>(
                     reason: rejection.reason(),
                     detail: &rejection.to_string(),
                 })?;
+            }
+            if let Some(sink) = output.entry_sink.as_deref_mut() {
+                sink.applied(&event, &applied, name, row.line)?;
             }
             if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 progress(Progress {

@@ -1,10 +1,13 @@
 //! What a report that follows the ledger implements: the replay hands each
-//! entry, with the event it came from, to every such sink.
+//! entry, with the event it came from, to every such sink, and tells it
+//! what became of every row.
 
-use crate::core::{Event, LedgerEntry};
+use super::rejections::RejectedRow;
+use crate::core::{Applied, Event, LedgerEntry};
 use std::io;
 
-/// Receives every ledger entry as it is written to `ledger.csv`.
+/// Receives every ledger entry as it is written to `ledger.csv`, and the
+/// outcome of every row.
 pub trait EntrySink {
     /// One entry of the named account. `event` is the event being applied
     /// when the engine made the entry (roll-overs of other accounts at its
@@ -15,4 +18,24 @@ pub trait EntrySink {
         account: &str,
         event: Option<&Event<'_>>,
     ) -> io::Result<()>;
+
+    /// An event the engine applied (accepted, or rejected by a business
+    /// check), after its entries; the row is at `file`:`line`. Rows later
+    /// than the as-of time never come here. Most sinks need only the
+    /// entries, so by default this does nothing.
+    fn applied(
+        &mut self,
+        _event: &Event<'_>,
+        _applied: &Applied,
+        _file: &str,
+        _line: u64,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// A row that never reached the engine: `malformed` or `out_of_order`,
+    /// with `--keep-going`. By default this does nothing.
+    fn unread(&mut self, _row: &RejectedRow<'_>) -> io::Result<()> {
+        Ok(())
+    }
 }
