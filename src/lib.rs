@@ -15,7 +15,7 @@
 //!   cheapest plan, as `creditsim simulate` does.
 //!
 //! The rules are those of the API's Credits Usage Guide as made exact by
-//! RULES.md; the README lists every decision taken where the guide is
+//! docs/rules.md, which marks every decision taken where the guide is
 //! silent.
 //!
 //! ```
