@@ -46,7 +46,8 @@ pub mod simulate;
 pub use crate::core::{
     AccountId, AccountView, Action, Applied, Balance, Cycle, Effect, Engine, EngineError,
     EntryKind, Event, LedgerEntry, Outcome, Plan, PlanBook, PlanError, Reason, Rejection, Rule,
-    RuleBook, RuleError, RuleRef, Status, Terms, TermsError, TopUp, DEFAULT_TASK_WINDOW,
+    RuleBook, RuleError, RuleRef, Snapshot, SnapshotError, Status, Terms, TermsError, TopUp,
+    DEFAULT_TASK_WINDOW,
 };
 pub use crate::replay::{replay, ReplayError, ReplayOptions, Replayed};
 /// Dollar amounts are `rust_decimal::Decimal`s, re-exported so that a
