@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
 use creditsim::input::duration::parse_duration;
-use creditsim::input::events::EventFile;
+use creditsim::input::format::{open_events, Format, InputFile};
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
 use creditsim::replay::{replay, EntrySink, ReplayError, ReplayOptions, ReplayOutput, Replayed};
@@ -28,7 +28,7 @@ use creditsim::report::summary::write_summary;
 use creditsim::report::{ReportDir, REPORT_FILES};
 use std::fmt::Display;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -119,9 +119,17 @@ struct Common {
     task_window: chrono::TimeDelta,
     /// Event CSVs (time,account,event,plan,provider,operation,task,credits),
     /// each in time order; several files are merged by time. - reads
-    /// standard input.
+    /// standard input. Files named .jsonl or .ndjson are read as JSON Lines
+    /// and .parquet as Parquet (see --input-format).
     #[arg(value_name = "EVENTS", required = true)]
     events: Vec<String>,
+    /// Read every events file as csv, jsonl (one JSON object per line with
+    /// the CSV's column names as keys) or parquet (columns named as the
+    /// CSV's), whatever its name. Default: by extension, CSV otherwise
+    /// (standard input included). Example: --input-format jsonl. (Named
+    /// apart from explain's --format, which is the format of its output.)
+    #[arg(long, value_name = "FORMAT")]
+    input_format: Option<Format>,
 }
 
 #[derive(Args)]
@@ -259,9 +267,6 @@ fn open_file(path: &std::path::Path) -> Result<File, Failure> {
 }
 
 /// Loads plans and rules and opens the event files.
-/// An event file read from disk or standard input.
-type InputFile = EventFile<Box<dyn Read + Send>>;
-
 fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     let plans_name = common.plans.display().to_string();
     let plans: PlanBook =
@@ -279,13 +284,7 @@ fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     }
     let mut files = Vec::with_capacity(common.events.len());
     for name in &common.events {
-        // `Send`: the rows are read on a thread of their own.
-        let input: Box<dyn Read + Send> = if name == "-" {
-            Box::new(io::stdin())
-        } else {
-            Box::new(open_file(name.as_ref())?)
-        };
-        files.push(EventFile::open(name, input).map_err(Failure::input)?);
+        files.push(open_events(name, common.input_format).map_err(Failure::input)?);
     }
     let engine = Engine::new(plans, rules).with_task_window(common.task_window);
     Ok((engine, files))

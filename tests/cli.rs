@@ -182,7 +182,7 @@ fn bad_arguments_exit_2() {
             "--plans",
             "p.csv",
             "--as-of",
-            "2025-07-01",
+            "2025-07-01 noon",
             "--out",
             "o",
             "e.csv",
@@ -190,7 +190,7 @@ fn bad_arguments_exit_2() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("invalid time 2025-07-01"),
+        stderr(&output).contains("invalid time 2025-07-01 noon"),
         "{}",
         stderr(&output)
     );
@@ -232,7 +232,9 @@ fn unwritable_output_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plans.csv", PLANS);
     write(dir.path(), "events.csv", "time,account,event\n");
-    // A file where the output folder should be cannot become a folder.
+    // A file where the output folder's parent should be: the folder cannot
+    // be made, which only shows when the reports are written. (A file at the
+    // folder's own path is refused up front, with exit 2: tests/cli_edges.rs.)
     write(dir.path(), "out", "not a folder");
     let output = creditsim(
         dir.path(),
@@ -241,13 +243,13 @@ fn unwritable_output_exits_1() {
             "--plans",
             "plans.csv",
             "--out",
-            "out",
+            "out/reports",
             "events.csv",
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).starts_with("creditsim: out: "),
+        stderr(&output).starts_with("creditsim: out/reports: "),
         "{}",
         stderr(&output)
     );

@@ -199,6 +199,26 @@ impl TextRecord {
         }
     }
 
+    /// Fills the record with `fields`, in order: a row of a source whose
+    /// values are text already (JSON Lines, Arrow).
+    pub(crate) fn set_text_fields<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) {
+        let mut text = match std::mem::take(&mut self.content) {
+            Content::Text(text) => text,
+            Content::Bytes(_) => String::new(),
+        };
+        text.clear();
+        self.fields.clear();
+        for (i, field) in fields.into_iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            let start = text.len();
+            text.push_str(field);
+            self.fields.push(start..text.len());
+        }
+        self.content = Content::Text(text);
+    }
+
     /// One field as trimmed bytes; empty when the column is absent.
     pub fn raw_field(&self, column: Option<usize>) -> &[u8] {
         column

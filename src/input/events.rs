@@ -6,23 +6,14 @@
 
 use super::batch::{ActionKind, BadRow, Batch};
 use super::csv_source::{not_utf8, parse_whole, CsvSource, TextRecord};
+use super::source::Source;
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
 use crate::core::{Action, Event, Reason, RuleBook};
 use std::borrow::Cow;
 use std::io::Read;
 
-/// Column names of an events file; the first three are required.
-pub const EVENT_COLUMNS: [&str; 8] = [
-    "time",
-    "account",
-    "event",
-    "plan",
-    "provider",
-    "operation",
-    "task",
-    "credits",
-];
+pub use super::columns::EVENT_COLUMNS;
 const REQUIRED_COLUMNS: usize = 3;
 const TIME: usize = 0;
 const ACCOUNT: usize = 1;
@@ -76,7 +67,7 @@ struct Parsed {
 
 /// One events file, read a row at a time.
 pub struct EventFile<R> {
-    source: CsvSource<R>,
+    source: Source<R>,
     columns: [Option<usize>; 8],
     record: TextRecord,
     latest_good: Option<(Instant, u64)>,
@@ -92,19 +83,25 @@ impl<R: Read> EventFile<R> {
     pub fn open(name: &str, input: R) -> Result<Self, LineError> {
         let source = CsvSource::open(name, input)?;
         let columns = source.columns(EVENT_COLUMNS, REQUIRED_COLUMNS)?;
-        Ok(EventFile {
+        Ok(Self::of_source(Source::Csv(source), columns))
+    }
+
+    /// An events file whose rows come as [`EVENT_COLUMNS`] in that order
+    /// (JSON Lines, Arrow): see [`Source`].
+    pub(crate) fn of_source(source: Source<R>, columns: [Option<usize>; 8]) -> Self {
+        EventFile {
             source,
             columns,
             record: TextRecord::default(),
             latest_good: None,
             row: None,
             parsed: None,
-        })
+        }
     }
 
     /// The path as given.
     pub fn name(&self) -> &str {
-        &self.source.name
+        self.source.name()
     }
 
     /// Bytes read so far.
@@ -120,12 +117,15 @@ impl<R: Read> EventFile<R> {
     /// Moves to the next row and classifies it; `Ok(false)` at the end.
     pub fn advance(&mut self, rules: &RuleBook) -> Result<bool, LineError> {
         self.parsed = None;
-        let Some(line) = self.source.next_text_row(&mut self.record)? else {
+        let Some((line, problem)) = self.source.next_row(&mut self.record)? else {
             self.row = None;
             return Ok(false);
         };
         let merge_time = self.latest_good.map_or(Instant::MIN_UTC, |(t, _)| t);
-        let parsed = parse_event(&self.source.header, &self.columns, &self.record, rules);
+        let parsed = match problem {
+            Some(detail) => Err(detail),
+            None => parse_event(self.source.header(), &self.columns, &self.record, rules),
+        };
         if let Ok(event) = &parsed {
             self.parsed = Some(Parsed {
                 time: event.time,
@@ -137,9 +137,10 @@ impl<R: Read> EventFile<R> {
             Ok(event) => match self.latest_good {
                 Some((latest, latest_line)) if event.time < latest => RowClass::OutOfOrder {
                     detail: format!(
-                        "time {} is earlier than {} on line {latest_line}",
+                        "time {} is earlier than {} on {} {latest_line}",
                         format_time(event.time),
-                        format_time(latest)
+                        format_time(latest),
+                        self.source.position_word()
                     ),
                 },
                 _ => RowClass::Good { time: event.time },
@@ -164,14 +165,14 @@ impl<R: Read> EventFile<R> {
     pub fn event(&self, rules: &RuleBook) -> Result<Event<'_>, String> {
         match self.parsed {
             Some(parsed) => self.rebuild(parsed),
-            None => parse_event(&self.source.header, &self.columns, &self.record, rules),
+            None => parse_event(self.source.header(), &self.columns, &self.record, rules),
         }
     }
 
     /// The event of a row `advance` parsed: only the strings are taken
     /// from the record again (the checks they passed hold still).
     fn rebuild(&self, parsed: Parsed) -> Result<Event<'_>, String> {
-        let header = &self.source.header;
+        let header = self.source.header();
         let text = |i: usize| {
             self.record
                 .field(self.columns[i])

@@ -1,20 +1,50 @@
-//! Reading input files: plans, rules and events CSVs, and the merge of
-//! several event files by time. This is the I/O edge in front of the pure
+//! Reading input files: plans, rules and events (CSV, JSON Lines,
+//! Parquet), and the merge of several event files by time. This is the I/O edge in front of the pure
 //! [`crate::core`].
 
+#[cfg(feature = "parquet")]
+pub mod arrow_rows;
 pub mod batch;
+mod columns;
 pub mod csv_source;
 pub mod duration;
 pub mod events;
+pub mod format;
+pub mod json_lines;
 mod line_scan;
 pub mod merge;
+#[cfg(feature = "parquet")]
+pub mod parquet_source;
 pub mod plans;
 pub mod reader;
 mod rows;
 pub mod rules;
+mod source;
 pub mod table;
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Mutex;
+
+/// Names of the inputs whose positions are row numbers (Arrow and Parquet)
+/// rather than lines: their messages read `events.parquet:row 1234: ...`.
+/// Kept here rather than in every [`LineError`], which the whole replay
+/// builds from a file name and a number; a name is added when such an
+/// input is opened.
+static ROW_NUMBERED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Marks the input `name` as numbered by rows.
+#[cfg(feature = "parquet")]
+pub(crate) fn count_rows_of(name: &str) {
+    if let Ok(mut names) = ROW_NUMBERED.lock() {
+        names.insert(name.to_owned());
+    }
+}
+
+/// Whether the input `name` is numbered by rows.
+fn counts_rows(name: &str) -> bool {
+    ROW_NUMBERED.lock().is_ok_and(|names| names.contains(name))
+}
 
 /// A problem at one line of one file: `FILE:LINE: what is wrong`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +62,8 @@ impl fmt::Display for LineError {
         // Line 0 is no line: an error about the whole run (`--as-of`).
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.detail)
+        } else if counts_rows(&self.file) {
+            write!(f, "{}:row {}: {}", self.file, self.line, self.detail)
         } else {
             write!(f, "{}:{}: {}", self.file, self.line, self.detail)
         }

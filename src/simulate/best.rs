@@ -1,7 +1,11 @@
 //! `--best-plan`: each account's cheapest plan for its own usage. Every
 //! plan of the baseline's book is tried as `all_on` with top-up, and the
 //! account's own plans with top-up give its current cost; the best plan
-//! costs least, ties going to the plan id first in byte order.
+//! costs least, ties going to the plan id first in byte order. Staying put
+//! is a candidate too: when no plan of the book beats the account's own
+//! history (which can hold a plan the book lacks, or rejected events that
+//! one plan for the whole history would have accepted), the best plan is
+//! the current one at the current cost, so the saving is never negative.
 
 use super::totals::ScenarioResult;
 use crate::core::{PlanBook, PlanId};
@@ -67,10 +71,10 @@ pub(crate) fn best_plans(
                 }
             }
             let current_cost_usd = cost(current, name);
-            let (best_plan, best_cost_usd) = best.map_or_else(
-                || (current_plan.clone(), current_cost_usd),
-                |(plan, cost)| (plan.clone(), cost),
-            );
+            let (best_plan, best_cost_usd) = match best {
+                Some((plan, cost)) if cost <= current_cost_usd => (plan.clone(), cost),
+                _ => (current_plan.clone(), current_cost_usd),
+            };
             Some(BestPlan {
                 account: name.to_owned(),
                 current_plan,
@@ -135,5 +139,17 @@ mod tests {
             (best[1].best_plan.as_ref(), best[1].current_plan.as_ref()),
             ("b", "pro")
         );
+    }
+
+    #[test]
+    fn staying_put_wins_when_every_plan_costs_more() {
+        let baseline = run("baseline", &[("amy", Some("free"), "0.00")]);
+        let current = run("current", &[("amy", Some("free"), "0.00")]);
+        let free = run("free", &[("amy", None, "0.08")]);
+        let tried = [("free".into(), &free)];
+        let best = best_plans(&baseline, &current, &tried);
+        assert_eq!(best[0].best_plan.as_ref(), "free");
+        assert_eq!(best[0].best_cost_usd, Decimal::ZERO);
+        assert_eq!(best[0].saving_usd(), Decimal::ZERO);
     }
 }
