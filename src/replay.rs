@@ -72,7 +72,7 @@ fn warm(engine: &Engine, statements: &StatementBook, rows: &[BatchRow]) {
     let mut sink = 0u64;
     for row in rows.iter().take(WARM_ROWS) {
         if let Some(id) = row.hint() {
-            let task = row.task_hash().map_or(0, |hash| engine.warm_task(hash));
+            let task = row.task_key().map_or(0, |key| engine.warm_task(key));
             sink ^= engine.warm(id) ^ statements.warm(id) ^ task;
         }
     }

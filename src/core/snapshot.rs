@@ -55,7 +55,7 @@ use super::engine::Engine;
 use super::ledger::{AccountId, Cycle};
 use super::plans::{Plan, PlanBook, PlanRef};
 use super::rules::{Rule, RuleBook, RuleRef};
-use super::tasks::Remembered;
+use super::tasks::{Remembered, TaskKey};
 use super::terms::{Terms, TopUp};
 use super::time::Instant;
 use chrono::TimeDelta;
@@ -387,7 +387,7 @@ impl Engine {
             let mut charge = TaskCharge::new(cycle, days, find_plan(&t.plan)?, rule, t.extra);
             charge.refunded_at = t.refunded_at;
             tasks.push(Remembered {
-                key_hash: 0,
+                key: TaskKey::default(),
                 account: AccountId(t.account),
                 task: t.task.as_str().into(),
                 charged_at: t.charged_at,

@@ -35,9 +35,9 @@ use std::hash::BuildHasher;
 /// keeps with it.
 #[derive(Debug, Clone)]
 pub(crate) struct Remembered<T> {
-    /// [`key_hash`] of its key, kept so that forgetting the charge never
-    /// hashes the task id again: its low 32 bits, all the index uses.
-    pub key_hash: u32,
+    /// The [`TaskKey`] of its key, kept so that forgetting the charge
+    /// never hashes the task id again.
+    pub key: TaskKey,
     /// The key: account and task id.
     pub account: AccountId,
     pub task: TaskId,
@@ -83,9 +83,24 @@ impl<T> Default for TaskMemory<T> {
 /// [`TaskMemory::forget_at`]).
 const FORGET_MARGIN_SECONDS: i64 = 2;
 
-/// The hash of a key, computed once per event and kept in its charge.
-pub(crate) fn key_hash(account: AccountId, task: &str) -> u64 {
-    FxBuildHasher.hash_one((account.0, task))
+/// The hash of a task key (account and task id) as the task index uses
+/// it: computed once per event, kept in its charge, and computed ahead by
+/// the reading side to load the slot a row will probe. The one place the
+/// hash is made and cut to the index's 32 bits (the index reads 31 of
+/// them, `seq_index::tag_of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct TaskKey(u32);
+
+impl TaskKey {
+    /// The key of `task` charged to `account`.
+    pub(crate) fn of(account: AccountId, task: &str) -> Self {
+        TaskKey(FxBuildHasher.hash_one((account.0, task)) as u32)
+    }
+
+    /// The hash as the index takes it.
+    fn hash(self) -> u64 {
+        u64::from(self.0)
+    }
 }
 
 /// A task charged at `charged_at` is remembered at `now` while
@@ -133,7 +148,7 @@ impl<T> TaskSlot<'_, T> {
 
     /// Remembers a charge of the key, in place of any earlier one (that
     /// one then only waits for its turn to leave the window). `charge`
-    /// must carry the key and hash the slot was looked up with. (The
+    /// must carry the key and [`TaskKey`] the slot was looked up with. (The
     /// caller builds it, in place: assembling it here from its parts cost
     /// an extra copy, 4-6 % of `engine/charge`.)
     pub fn remember(self, charge: Remembered<T>) {
@@ -172,10 +187,11 @@ impl<T> TaskMemory<T> {
         self.charges.iter()
     }
 
-    fn find(&self, hash: u64, account: AccountId, task: &str) -> Option<u32> {
+    fn find(&self, key: TaskKey, account: AccountId, task: &str) -> Option<u32> {
         let (charges, first) = (&self.charges, self.first);
-        self.index
-            .find(hash, |seq| has_key(charges, first, seq, account, task))
+        self.index.find(key.hash(), |seq| {
+            has_key(charges, first, seq, account, task)
+        })
     }
 
     /// The latest charge of `task` by `account`, if `window` still
@@ -187,28 +203,27 @@ impl<T> TaskMemory<T> {
         now: Instant,
         window: TimeDelta,
     ) -> Option<&mut Remembered<T>> {
-        let seq = self.find(key_hash(account, task), account, task)?;
+        let seq = self.find(TaskKey::of(account, task), account, task)?;
         self.charges
             .get_mut(seq.wrapping_sub(self.first) as usize)
             .filter(|charge| remembered(charge.charged_at, window, now))
     }
 
-    /// The slot of a key whose hash is `hash` (from [`key_hash`]).
-    pub fn slot(&mut self, hash: u64, account: AccountId, task: &str) -> TaskSlot<'_, T> {
+    /// The slot of `task` by `account`, whose [`TaskKey`] is `key`.
+    pub fn slot(&mut self, key: TaskKey, account: AccountId, task: &str) -> TaskSlot<'_, T> {
         let (charges, first) = (&self.charges, self.first);
-        let probe = self
-            .index
-            .probe(hash, |seq| has_key(charges, first, seq, account, task));
+        let probe = self.index.probe(key.hash(), |seq| {
+            has_key(charges, first, seq, account, task)
+        });
         TaskSlot {
             probe,
             memory: self,
         }
     }
 
-    /// Loads the index slot a key with this hash probes first (see
-    /// [`SeqIndex::warm`]).
-    pub fn warm(&self, hash: u64) -> u64 {
-        self.index.warm(hash)
+    /// Loads the index slot `key` probes first (see [`SeqIndex::warm`]).
+    pub fn warm(&self, key: TaskKey) -> u64 {
+        self.index.warm(key.hash())
     }
 
     /// Forgets the charges that a `window` no longer remembers at `now`
@@ -244,13 +259,13 @@ impl<T> TaskMemory<T> {
             }
             // Only the index entry of this very charge: a later charge of the
             // same key has replaced it already, and keeps its own.
-            self.index.remove(u64::from(front.key_hash), self.first);
+            self.index.remove(front.key.hash(), self.first);
             self.charges.pop_front();
             self.first = self.first.wrapping_add(1);
             // Load the slot of a charge that will be forgotten a little
             // later, so that its removal finds it in cache.
             if let Some(later) = self.charges.get(FORGET_AHEAD) {
-                std::hint::black_box(self.index.warm(u64::from(later.key_hash)));
+                std::hint::black_box(self.index.warm(later.key.hash()));
             }
         }
         // Empty: a charge made from now on is due no earlier than this.
@@ -271,9 +286,9 @@ mod tests {
     /// Remembers a charge of `task` by `account` at `at`.
     fn remember(memory: &mut Memory, account: u32, task: &str, at: &str) {
         let account = AccountId(account);
-        let key_hash = key_hash(account, task);
-        memory.slot(key_hash, account, task).remember(Remembered {
-            key_hash: key_hash as u32,
+        let key = TaskKey::of(account, task);
+        memory.slot(key, account, task).remember(Remembered {
+            key,
             account,
             task: task.into(),
             charged_at: parse_time(at).unwrap(),
@@ -289,7 +304,7 @@ mod tests {
         task: &str,
     ) -> Option<&'a Remembered<Option<Instant>>> {
         let account = AccountId(account);
-        let seq = memory.find(key_hash(account, task), account, task)?;
+        let seq = memory.find(TaskKey::of(account, task), account, task)?;
         held(&memory.charges, memory.first, seq)
     }
 

@@ -6,7 +6,7 @@
 //! parsed time, action and field spans. Batches are cleared and sent back
 //! for reuse, so in steady state reading allocates nothing per row.
 
-use crate::core::tasks::key_hash;
+use crate::core::tasks::TaskKey;
 use crate::core::time::{format_time, Instant};
 use crate::core::{AccountId, Action, Event, Reason};
 use rustc_hash::FxHashMap;
@@ -80,15 +80,15 @@ impl BatchRow {
         }
     }
 
-    /// The low 32 bits of the task key's hash of a call or refund with a
-    /// task id, under the guessed account id: enough to find the task
-    /// index slot it will probe (`Engine::warm_task`).
-    pub(crate) fn task_hash(&self) -> Option<u32> {
+    /// The task key of a call or refund with a task id, under the guessed
+    /// account id: enough to find the task index slot it will probe
+    /// (`Engine::warm_task`).
+    pub(crate) fn task_key(&self) -> Option<TaskKey> {
         match self.kind {
             RowKind::Good {
-                task_hash: Some(hash),
+                task_key: Some(key),
                 ..
-            } => Some(hash),
+            } => Some(key),
             _ => None,
         }
     }
@@ -105,8 +105,8 @@ enum RowKind {
         /// The engine id the account is expected to have (see
         /// `Engine::apply_hinted`).
         hint: u32,
-        /// See [`BatchRow::task_hash`].
-        task_hash: Option<u32>,
+        /// See [`BatchRow::task_key`].
+        task_key: Option<TaskKey>,
         /// The action's strings: `[plan]`, `[provider, operation, task]` or
         /// `[task]`, by action.
         fields: [Span; 3],
@@ -201,7 +201,7 @@ impl Batch {
                 account,
                 // Filled in by `guess_ids` before the batch is handed over.
                 hint: u32::MAX,
-                task_hash: None,
+                task_key: None,
                 fields,
             },
         });
@@ -219,7 +219,7 @@ impl Batch {
                 action,
                 account,
                 hint,
-                task_hash,
+                task_key,
                 fields,
             } = &mut row.kind
             {
@@ -229,10 +229,10 @@ impl Batch {
                     ActionKind::Refund => Some(fields[0]),
                     _ => None,
                 };
-                *task_hash = task
+                *task_key = task
                     .map(|span| span.of(text))
                     .filter(|task| !task.is_empty())
-                    .map(|task| key_hash(AccountId(*hint), task) as u32);
+                    .map(|task| TaskKey::of(AccountId(*hint), task));
             }
         }
     }
@@ -341,22 +341,22 @@ mod tests {
     }
 
     #[test]
-    fn calls_and_refunds_with_a_task_carry_its_key_hash_under_the_guessed_id() {
+    fn calls_and_refunds_with_a_task_carry_its_key_under_the_guessed_id() {
         let mut batch = Batch::default();
         push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
         push(&mut batch, ActionKind::Call, "b", ["suno", "create", "t1"]);
         push(&mut batch, ActionKind::Call, "a", ["suno", "lyrics", ""]);
         push(&mut batch, ActionKind::Refund, "a", ["t1", "", ""]);
         batch.guess_ids(&mut AccountIds::new(0, None));
-        let hashes: Vec<_> = batch.rows().iter().map(BatchRow::task_hash).collect();
-        let hash = |id, task| Some(key_hash(AccountId(id), task) as u32);
-        assert_eq!(hashes, [None, hash(1, "t1"), None, hash(0, "t1")]);
+        let keys: Vec<_> = batch.rows().iter().map(BatchRow::task_key).collect();
+        let hash = |id, task| Some(TaskKey::of(AccountId(id), task));
+        assert_eq!(keys, [None, hash(1, "t1"), None, hash(0, "t1")]);
     }
 
-    /// The reading side's hash points the replay's load ahead at the slot
+    /// The reading side's key points the replay's load ahead at the slot
     /// the engine's lookup of the same task then probes.
     #[test]
-    fn a_rows_task_hash_names_the_slot_the_engine_probes() {
+    fn a_rows_task_key_names_the_slot_the_engine_probes() {
         let plans = PlanBook::new([Plan {
             id: "basic".into(),
             price_usd: Decimal::new(800, 2),
@@ -368,7 +368,7 @@ mod tests {
         push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
         push(&mut batch, ActionKind::Call, "a", ["suno", "create", "t1"]);
         batch.guess_ids(&mut AccountIds::new(0, None));
-        let hash = batch.rows()[1].task_hash().unwrap();
+        let hash = batch.rows()[1].task_key().unwrap();
         for row in batch.rows() {
             let RowView::Good(event, id) = batch.view(row) else {
                 panic!("good rows")

@@ -7,7 +7,7 @@ use crate::core::account::TaskCharge;
 use crate::core::ledger::{AccountId, LedgerEntry};
 use crate::core::rejection::Rejection;
 use crate::core::rules::{Rule, RuleRef};
-use crate::core::tasks::{key_hash, Remembered};
+use crate::core::tasks::{Remembered, TaskKey};
 use crate::core::time::Instant;
 use chrono::TimeDelta;
 
@@ -76,8 +76,8 @@ impl Engine {
         };
         // One probe of the task memory serves the duplicate check and the
         // remembering below.
-        let task_hash = key_hash(id, task);
-        let slot = self.tasks.slot(task_hash, id, task);
+        let task_key = TaskKey::of(id, task);
+        let slot = self.tasks.slot(task_key, id, task);
         if let Some(charge) = slot.charge(now, self.task_window) {
             return Ok(Err(Rejection::DuplicateTask {
                 task: task.into(),
@@ -125,7 +125,7 @@ impl Engine {
         // at least until the next event's time moves past it.
         if self.task_window > TimeDelta::zero() {
             slot.remember(Remembered {
-                key_hash: task_hash as u32,
+                key: task_key,
                 account: id,
                 task: task.clone(),
                 charged_at: now,

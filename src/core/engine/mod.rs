@@ -12,7 +12,7 @@ use super::event::{Action, Event};
 use super::ledger::{AccountId, LedgerEntry, TaskId};
 use super::plans::PlanBook;
 use super::rules::RuleBook;
-use super::tasks::{key_hash, Remembered, TaskMemory};
+use super::tasks::{Remembered, TaskKey, TaskMemory};
 use super::terms::Terms;
 use super::time::Instant;
 use chrono::TimeDelta;
@@ -232,11 +232,11 @@ impl Engine {
     }
 
     /// Loads the task index slot that a call or refund of a task will
-    /// probe first, from the low 32 bits of its key's hash (as the reading
-    /// side computes it for a row, see `BatchRow::task_hash`): as
-    /// [`Engine::warm`], a load ahead whose value means nothing.
-    pub(crate) fn warm_task(&self, task_hash: u32) -> u64 {
-        self.tasks.warm(u64::from(task_hash))
+    /// probe first, from its key (as the reading side computes it for a
+    /// row, see `BatchRow::task_key`): as [`Engine::warm`], a load ahead
+    /// whose value means nothing.
+    pub(crate) fn warm_task(&self, key: TaskKey) -> u64 {
+        self.tasks.warm(key)
     }
 
     /// The number of accounts seen.
@@ -583,15 +583,12 @@ impl Engine {
             engine.accounts.push(account);
         }
         for charge in charges {
-            let hash = key_hash(charge.account, &charge.task);
+            let key = TaskKey::of(charge.account, &charge.task);
             let task = charge.task.clone();
             engine
                 .tasks
-                .slot(hash, charge.account, &task)
-                .remember(Remembered {
-                    key_hash: hash as u32,
-                    ..charge
-                });
+                .slot(key, charge.account, &task)
+                .remember(Remembered { key, ..charge });
         }
         Ok(engine)
     }
