@@ -171,8 +171,10 @@ fn check_keep_going(
         Some(2) if actual_stderr == stderr => Vec::new(),
         Some(0) => {
             *kept_going += 1;
-            // "FILE:LINE: detail" -> the rejection row's file, line, detail.
+            // "error: FILE:LINE: detail" -> the rejection row's file, line,
+            // detail.
             let message = stderr.trim_end_matches('\n');
+            let message = message.strip_prefix("error: ").unwrap_or(message);
             let mut parts = message.splitn(3, ':');
             let (file, line, detail) = (
                 parts.next().unwrap_or(""),
