@@ -48,7 +48,10 @@ impl Diagnostic {
     /// An error of a library message of the form `FILE: message`, when it
     /// names `file` so; any other message stays whole.
     pub fn about_file(file: &str, message: String) -> Self {
-        match message.strip_prefix(file).and_then(|m| m.strip_prefix(": ")) {
+        match message
+            .strip_prefix(file)
+            .and_then(|m| m.strip_prefix(": "))
+        {
             Some(rest) => Diagnostic::in_file(file, rest.to_owned()),
             None => Diagnostic::message(message),
         }

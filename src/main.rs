@@ -16,9 +16,9 @@ use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
 use creditsim::input::duration::parse_duration;
 use creditsim::input::format::{open_events, Format, InputFile};
-use creditsim::input::{LineError, LoadErrors};
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
+use creditsim::input::{LineError, LoadErrors};
 use creditsim::replay::{replay, EntrySink, ReplayError, ReplayOptions, ReplayOutput, Replayed};
 use creditsim::report::balances::write_balances;
 use creditsim::report::cells::CellPolicy;
@@ -311,7 +311,10 @@ fn main() -> ExitCode {
 fn open_file(path: &std::path::Path) -> Result<File, Failure> {
     File::open(path).map_err(|e| {
         let file = path.display().to_string();
-        Failure::Located(vec![Diagnostic::in_file(&file, format!("cannot read: {e}"))])
+        Failure::Located(vec![Diagnostic::in_file(
+            &file,
+            format!("cannot read: {e}"),
+        )])
     })
 }
 

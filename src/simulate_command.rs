@@ -5,9 +5,9 @@
 use super::{check_out, describe_run, finish, prepare, write_end_reports, Common, Failure};
 use crate::diagnostic::Diagnostic;
 use clap::Args;
-use creditsim::input::LineError;
 use creditsim::core::money::Usd;
 use creditsim::core::StatementBook;
+use creditsim::input::LineError;
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::rejections::RejectionWriter;

@@ -318,7 +318,10 @@ fn balance_of_an_unknown_account_exits_2() {
         ],
     );
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr(&output), "error: account nobody is in no well-formed row\n");
+    assert_eq!(
+        stderr(&output),
+        "error: account nobody is in no well-formed row\n"
+    );
 }
 
 #[test]

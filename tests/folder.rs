@@ -277,9 +277,7 @@ fn two_concurrent_replays_leave_exactly_one_runs_set() {
                 Some(0) => winners.push(args.clone()),
                 Some(1) => assert_eq!(
                     String::from_utf8_lossy(&output.stderr),
-                    format!(
-                        "error: {out}: another creditsim run is writing here (pid {other})\n"
-                    )
+                    format!("error: {out}: another creditsim run is writing here (pid {other})\n")
                 ),
                 code => panic!("exit {code:?}: {}", String::from_utf8_lossy(&output.stderr)),
             }
