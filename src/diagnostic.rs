@@ -139,3 +139,39 @@ pub fn of_clap(error: &clap::Error) -> Diagnostic {
     let message = first.strip_prefix("error: ").unwrap_or(first);
     Diagnostic::message(message.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{format_in_args, Diagnostic, ErrorFormat};
+    use std::ffi::OsString;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_raw_arguments_name_the_format() {
+        let json = ErrorFormat::Json;
+        assert_eq!(
+            format_in_args(&args(&["x", "--error-format", "json"])),
+            json
+        );
+        assert_eq!(format_in_args(&args(&["x", "--error-format=json"])), json);
+        let last_wins = args(&["x", "--error-format=json", "--error-format", "text"]);
+        assert_eq!(format_in_args(&last_wins), ErrorFormat::Text);
+        let after_dashes = args(&["x", "--", "--error-format", "json"]);
+        assert_eq!(format_in_args(&after_dashes), ErrorFormat::Text);
+    }
+
+    #[test]
+    fn a_file_message_keeps_its_file_apart() {
+        let d = Diagnostic::about_file("s.toml", "s.toml: title: bad".into());
+        assert_eq!(d.render(ErrorFormat::Text, 2), "error: s.toml: title: bad");
+        assert_eq!(
+            d.render(ErrorFormat::Json, 2),
+            r#"{"file":"s.toml","message":"title: bad","exit_code":2}"#
+        );
+        let other = Diagnostic::about_file("s.toml", "elsewhere: bad".into());
+        assert_eq!(other.render(ErrorFormat::Text, 1), "error: elsewhere: bad");
+    }
+}
