@@ -7,7 +7,7 @@
 //!   returns outcomes (accepted, or rejected with a stable code) and ledger
 //!   entries. No I/O, no clock, no printing: link it into a gateway and
 //!   call it per request.
-//! - [`input`], [`report`] and [`replay`] sit around it: they read usage
+//! - [`input`], [`report`] and [`replay`](mod@replay) sit around it: they read usage
 //!   CSVs, drive the engine and write the reports of `creditsim replay`.
 //! - [`simulate`] answers pricing what-ifs: [`simulate::simulate`] replays
 //!   one usage history under other terms (plan books, the price of extra

@@ -2,11 +2,13 @@
 //! account's balance. All the rules live in the library; this file only
 //! parses arguments, opens files and maps failures to exit codes.
 
+mod diagnostic;
 mod explain_command;
 mod progress;
 mod shell_command;
 mod simulate_command;
 
+use diagnostic::{Diagnostic, ErrorFormat};
 use progress::ProgressLine;
 
 use clap::{Args, Parser, Subcommand};
@@ -16,6 +18,7 @@ use creditsim::input::duration::parse_duration;
 use creditsim::input::format::{open_events, Format, InputFile};
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
+use creditsim::input::{LineError, LoadErrors};
 use creditsim::replay::{replay, EntrySink, ReplayError, ReplayOptions, ReplayOutput, Replayed};
 use creditsim::report::balances::write_balances;
 use creditsim::report::cells::CellPolicy;
@@ -43,6 +46,12 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How errors are printed on standard error: text (every line
+    /// error: FILE:LINE: message, the position when one is known) or json
+    /// (one JSON object per error with the keys file, line or row, message
+    /// and exit_code; file, line and row only when known).
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "text")]
+    error_format: ErrorFormat,
 }
 
 #[derive(Subcommand)]
@@ -220,6 +229,8 @@ fn parse_window(text: &str) -> Result<chrono::TimeDelta, String> {
 enum Failure {
     /// Bad arguments, unreadable input, or input that stops the run.
     Input(String),
+    /// The same, with the file and line of each error (exit code 2).
+    Located(Vec<Diagnostic>),
     /// Anything else, such as writing the reports.
     Other(String),
 }
@@ -228,19 +239,54 @@ impl Failure {
     fn input(e: impl Display) -> Self {
         Failure::Input(e.to_string())
     }
+
+    /// The exit code and the error lines.
+    fn into_diagnostics(self) -> (u8, Vec<Diagnostic>) {
+        match self {
+            Failure::Input(message) => (2, vec![Diagnostic::message(message)]),
+            Failure::Located(diagnostics) => (2, diagnostics),
+            Failure::Other(message) => (1, vec![Diagnostic::message(message)]),
+        }
+    }
+}
+
+impl From<LineError> for Failure {
+    fn from(error: LineError) -> Self {
+        Failure::Located(vec![error.into()])
+    }
+}
+
+impl From<LoadErrors> for Failure {
+    fn from(errors: LoadErrors) -> Self {
+        Failure::Located(diagnostic::of_load_errors(errors))
+    }
 }
 
 impl From<ReplayError> for Failure {
     fn from(error: ReplayError) -> Self {
         match error {
-            ReplayError::Input(e) => Failure::Input(e.to_string()),
+            ReplayError::Input(e) => e.into(),
             ReplayError::Output(e) => Failure::Other(format!("writing reports: {e}")),
         }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let format = diagnostic::format_in_args(&args);
+            // --help and --version, and the text form: clap's own output.
+            if !error.use_stderr() || format == ErrorFormat::Text {
+                error.exit();
+            }
+            let code = u8::try_from(error.exit_code()).unwrap_or(2);
+            eprintln!("{}", diagnostic::of_clap(&error).render(format, code));
+            return ExitCode::from(code);
+        }
+    };
+    let error_format = cli.error_format;
     let result = match cli.command {
         Command::Replay(args) => run_replay(args),
         Command::Balance(args) => run_balance(args),
@@ -251,30 +297,33 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Other(message)) => {
-            eprintln!("creditsim: {message}");
-            ExitCode::from(1)
+        Err(failure) => {
+            let (code, diagnostics) = failure.into_diagnostics();
+            let mut stderr = io::stderr().lock();
+            for diagnostic in diagnostics {
+                let _ = writeln!(stderr, "{}", diagnostic.render(error_format, code));
+            }
+            ExitCode::from(code)
         }
     }
 }
 
 fn open_file(path: &std::path::Path) -> Result<File, Failure> {
-    File::open(path).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))
+    File::open(path).map_err(|e| {
+        let file = path.display().to_string();
+        Failure::Located(vec![Diagnostic::in_file(
+            &file,
+            format!("cannot read: {e}"),
+        )])
+    })
 }
 
 /// Loads plans and rules and opens the event files.
 fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     let plans_name = common.plans.display().to_string();
-    let plans: PlanBook =
-        load_plans(&plans_name, open_file(&common.plans)?).map_err(Failure::input)?;
+    let plans: PlanBook = load_plans(&plans_name, open_file(&common.plans)?)?;
     let rules = match &common.rules {
-        Some(path) => {
-            load_rules(&path.display().to_string(), open_file(path)?).map_err(Failure::input)?
-        }
+        Some(path) => load_rules(&path.display().to_string(), open_file(path)?)?,
         None => RuleBook::builtin(),
     };
     if common.events.iter().filter(|e| *e == "-").count() > 1 {
@@ -284,7 +333,7 @@ fn prepare(common: &Common) -> Result<(Engine, Vec<InputFile>), Failure> {
     }
     let mut files = Vec::with_capacity(common.events.len());
     for name in &common.events {
-        files.push(open_events(name, common.input_format).map_err(Failure::input)?);
+        files.push(open_events(name, common.input_format)?);
     }
     let engine = Engine::new(plans, rules).with_task_window(common.task_window);
     Ok((engine, files))

@@ -3,9 +3,11 @@
 //! the arguments, opens the files and writes the report folder.
 
 use super::{check_out, describe_run, finish, prepare, write_end_reports, Common, Failure};
+use crate::diagnostic::Diagnostic;
 use clap::Args;
 use creditsim::core::money::Usd;
 use creditsim::core::StatementBook;
+use creditsim::input::LineError;
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::rejections::RejectionWriter;
@@ -97,7 +99,10 @@ type Reports = RunReports<BufWriter<File>>;
 pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
     let (engine, files) = prepare(&args.common)?;
     let scenarios = match &args.scenarios {
-        Some(path) => load_scenarios(path).map_err(Failure::input)?,
+        Some(path) => load_scenarios(path).map_err(|e| {
+            let file = path.display().to_string();
+            Failure::Located(vec![Diagnostic::about_file(&file, e.0)])
+        })?,
         None => Vec::new(),
     };
     let mut settings = Settings::new(engine.plans().clone(), engine.rules().clone());
@@ -128,7 +133,12 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         simulate_files(&settings, files, &scenarios, &options, open_reports).map_err(
             |e| match e {
                 SimulateError::Output(e) => out_error(e),
-                other => Failure::input(other),
+                SimulateError::Input(e) => e.into(),
+                SimulateError::Scenario { scenario, error } => LineError {
+                    detail: format!("scenario {scenario}: {}", error.detail),
+                    ..error
+                }
+                .into(),
             },
         )?;
     write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;

@@ -106,7 +106,7 @@ fn malformed_row_stops_with_file_line_and_exit_2_and_leaves_no_reports() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "events.csv:3: invalid time 2025-07-01 00:00: expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z\n"
+        "error: events.csv:3: invalid time 2025-07-01 00:00: expected RFC 3339 with an offset, like 2025-07-01T09:30:00Z\n"
     );
     let left = common::files_left(&dir.path().join("out"));
     assert!(left.is_empty(), "a failed run left files: {left:?}");
@@ -120,7 +120,7 @@ fn out_of_order_row_stops_the_run() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "events.csv:3: time 2025-07-01T00:00:00Z is earlier than 2025-07-02T00:00:00Z on line 2\n"
+        "error: events.csv:3: time 2025-07-01T00:00:00Z is earlier than 2025-07-02T00:00:00Z on line 2\n"
     );
 }
 
@@ -147,7 +147,7 @@ fn missing_events_file_exits_2() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).starts_with("nope.csv: cannot read: "),
+        stderr(&output).starts_with("error: nope.csv: cannot read: "),
         "{}",
         stderr(&output)
     );
@@ -220,9 +220,9 @@ fn invalid_plans_file_reports_every_bad_row_and_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "plans.csv:3: duplicate plan basic\n\
-         plans.csv:4: invalid price_usd 1.234: more than 2 decimal places\n\
-         plans.csv:5: invalid price_usd -1.00: must not be negative\n"
+        "error: plans.csv:3: duplicate plan basic\n\
+         error: plans.csv:4: invalid price_usd 1.234: more than 2 decimal places\n\
+         error: plans.csv:5: invalid price_usd -1.00: must not be negative\n"
     );
 }
 
@@ -249,7 +249,7 @@ fn unwritable_output_exits_1() {
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).starts_with("creditsim: out/reports: "),
+        stderr(&output).starts_with("error: out/reports: "),
         "{}",
         stderr(&output)
     );
@@ -318,7 +318,10 @@ fn balance_of_an_unknown_account_exits_2() {
         ],
     );
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr(&output), "account nobody is in no well-formed row\n");
+    assert_eq!(
+        stderr(&output),
+        "error: account nobody is in no well-formed row\n"
+    );
 }
 
 #[test]

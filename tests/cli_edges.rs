@@ -33,7 +33,7 @@ fn out_dash_says_the_reports_are_a_folder_and_creates_nothing() {
     assert_eq!(exit_code(&output), Some(2));
     assert_eq!(
         text(&output.stderr),
-        "--out -: the reports are a folder of files and cannot go to standard output; give a folder, such as --out reports/\n"
+        "error: --out -: the reports are a folder of files and cannot go to standard output; give a folder, such as --out reports/\n"
     );
     assert!(!work.path().join("-").exists(), "no folder named -");
 }
@@ -57,7 +57,7 @@ fn out_naming_a_file_says_so() {
         assert_eq!(exit_code(&output), Some(2), "{command}");
         assert_eq!(
             text(&output.stderr),
-            "--out report.txt: is a file, not a folder; give a folder for the reports\n",
+            "error: --out report.txt: is a file, not a folder; give a folder for the reports\n",
             "{command}"
         );
     }

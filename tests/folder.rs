@@ -227,7 +227,7 @@ fn a_journal_over_the_manifest_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "--journal cc/manifest.json: would overwrite a report of --out\n"
+        "error: --journal cc/manifest.json: would overwrite a report of --out\n"
     );
 }
 
@@ -241,7 +241,7 @@ fn a_second_run_into_a_folder_being_written_fails_at_once_with_the_pid() {
     assert_eq!(
         String::from_utf8_lossy(&second.stderr),
         format!(
-            "creditsim: cc: another creditsim run is writing here (pid {})\n",
+            "error: cc: another creditsim run is writing here (pid {})\n",
             first.id()
         )
     );
@@ -277,9 +277,7 @@ fn two_concurrent_replays_leave_exactly_one_runs_set() {
                 Some(0) => winners.push(args.clone()),
                 Some(1) => assert_eq!(
                     String::from_utf8_lossy(&output.stderr),
-                    format!(
-                        "creditsim: {out}: another creditsim run is writing here (pid {other})\n"
-                    )
+                    format!("error: {out}: another creditsim run is writing here (pid {other})\n")
                 ),
                 code => panic!("exit {code:?}: {}", String::from_utf8_lossy(&output.stderr)),
             }
@@ -404,7 +402,7 @@ fn a_full_disk_fails_cleanly_and_keeps_the_old_set() {
     assert_eq!(full.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&full.stderr);
     assert!(
-        stderr.starts_with("creditsim: ") && stderr.contains("No space left"),
+        stderr.starts_with("error: ") && stderr.contains("No space left"),
         "{stderr}"
     );
     assert!(staging_folders(&out).is_empty(), "nothing left behind");

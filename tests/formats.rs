@@ -407,20 +407,20 @@ fn parquet_messages() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["no_account.parquet"],
-            "no_account.parquet: missing required column account (header must have time, account, event)\n",
+            "error: no_account.parquet: missing required column account (header must have time, account, event)\n",
         ),
         (
             &["naive_time.parquet"],
-            "naive_time.parquet: column time is a timestamp without a time zone, which names no instant (give it a time zone such as UTC, or write RFC 3339 strings)\n",
+            "error: naive_time.parquet: column time is a timestamp without a time zone, which names no instant (give it a time zone such as UTC, or write RFC 3339 strings)\n",
         ),
         (
             &["float_credits.parquet"],
-            "float_credits.parquet: column credits has type Float64: expected strings or integers\n",
+            "error: float_credits.parquet: column credits has type Float64: expected strings or integers\n",
         ),
-        (&["missing_time.parquet"], "missing_time.parquet:row 2: missing field time\n"),
+        (&["missing_time.parquet"], "error: missing_time.parquet:row 2: missing field time\n"),
         (
             &["backwards.parquet"],
-            "backwards.parquet:row 2: time 2025-07-01T00:00:00Z is earlier than 2025-07-02T00:00:00Z on row 1\n",
+            "error: backwards.parquet:row 2: time 2025-07-01T00:00:00Z is earlier than 2025-07-02T00:00:00Z on row 1\n",
         ),
     ];
     for (events, message) in cases {
@@ -435,7 +435,7 @@ fn parquet_messages() {
     let output = run_in(dir, &["replay", "--plans", "plans.csv", "text.parquet"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).starts_with("text.parquet: cannot read as Parquet: "),
+        stderr(&output).starts_with("error: text.parquet: cannot read as Parquet: "),
         "{}",
         stderr(&output)
     );

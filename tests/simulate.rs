@@ -228,7 +228,7 @@ fn a_bad_scenarios_file_stops_before_any_report() {
     assert_eq!(
         stderr(&output),
         format!(
-            "{}: scenario cheaper_extra: extra_price_usd: \"0.085\" has more than 2 decimal places\n",
+            "error: {}: scenario cheaper_extra: extra_price_usd: \"0.085\" has more than 2 decimal places\n",
             scenarios.display()
         )
     );

@@ -57,6 +57,14 @@ pub struct LineError {
     pub detail: String,
 }
 
+impl LineError {
+    /// Whether `line` counts rows rather than lines (a Parquet file has
+    /// no lines): shown as `FILE:row N:`.
+    pub fn counts_rows(&self) -> bool {
+        counts_rows(&self.file)
+    }
+}
+
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Line 0 is no line: an error about the whole run (`--as-of`).

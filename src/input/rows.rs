@@ -25,7 +25,7 @@ const BUFFER_BYTES: usize = 64 << 10;
 /// the file, and memory must not grow with it. Rows between
 /// [`MAX_ROW_BYTES`](super::csv_source::MAX_ROW_BYTES) and this are read and refused as malformed. (The
 /// reading stops from twice this many bytes after the start of the
-/// previous row, counted in 64 KiB steps: see [`RowReader::limit_at`].)
+/// previous row, counted in 64 KiB steps: see `RowReader::limit_at`.)
 pub const MAX_BUFFERED_ROW_BYTES: u64 = 4 << 20;
 
 /// The csv-crate reader this replaces read its input 64 KiB at a time and

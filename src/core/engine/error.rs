@@ -2,7 +2,7 @@
 
 use crate::core::time::{format_time, Instant};
 
-/// What the engine refuses to do. Unlike a [`Rejection`], an error means
+/// What the engine refuses to do. Unlike a [`Rejection`](crate::core::Rejection), an error means
 /// the input cannot be applied at all; a replay stops on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -1,7 +1,7 @@
 //! The engine: a sans-I/O state machine over many accounts.
 //!
 //! It is handed events with their times and answers with an [`Applied`]
-//! (the effect, or a [`Rejection`] with its stable code) plus the
+//! (the effect, or a [`Rejection`](crate::core::Rejection) with its stable code) plus the
 //! [`LedgerEntry`]s the call produced. It never reads a clock: time moves
 //! only when an event or [`Engine::advance_to`] says so, and then every
 //! billing-cycle boundary up to that time rolls over, for every account,
