@@ -2,6 +2,7 @@
 
 use super::chart::{line_chart, steps, Series, PALETTE};
 use super::collect::{AccountData, Collected};
+use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
@@ -149,9 +150,9 @@ pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
                 @for (month, t) in &data.months {
                     tr {
                         td.t { (month) }
-                        td { (t.fees_usd) }
-                        td { (t.purchases_usd) }
-                        td { (t.fees_usd.saturating_add(t.purchases_usd)) }
+                        td { (Usd(t.fees_usd)) }
+                        td { (Usd(t.purchases_usd)) }
+                        td { (Usd(t.fees_usd.saturating_add(t.purchases_usd))) }
                     }
                 }
             }
@@ -276,8 +277,8 @@ pub fn account(data: &AccountData) -> String {
             @for c in &cycles {
                 tr {
                     td.t { (format_time(c.start)) } td.t { (format_time(c.end)) } td.t { (c.plan) }
-                    td { (c.fee_usd) } td { (c.granted) } td { (c.purchased) }
-                    td { (c.purchase_usd) } td { (c.used_extra) } td { (c.used_subscription) }
+                    td { (Usd(c.fee_usd)) } td { (c.granted) } td { (c.purchased) }
+                    td { (Usd(c.purchase_usd)) } td { (c.used_extra) } td { (c.used_subscription) }
                     td { (c.refunded_extra) } td { (c.refunded_subscription) } td { (c.expired) }
                 }
             }
