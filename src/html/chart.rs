@@ -87,6 +87,14 @@ fn draw(
             ))?
             .label(s.name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+        // A line of one point draws nothing: its points are marked too.
+        if s.points.len() < 3 {
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|&point| Circle::new(point, 4, colour.filled())),
+            )?;
+        }
     }
     if series.len() > 1 {
         chart

@@ -53,7 +53,7 @@ fn month_labels(months: &[String]) -> impl Fn(f64) -> String + '_ {
 
 fn day_label(x: f64) -> String {
     chrono::DateTime::from_timestamp(x as i64, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
 
