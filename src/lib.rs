@@ -36,6 +36,7 @@
 
 pub mod core;
 pub mod explain;
+pub mod html;
 pub mod input;
 pub mod replay;
 pub mod report;

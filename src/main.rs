@@ -14,18 +14,20 @@ use progress::ProgressLine;
 use clap::{Args, Parser, Subcommand};
 use creditsim::core::time::{parse_time, Instant};
 use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
+use creditsim::html::HtmlReport;
 use creditsim::input::duration::parse_duration;
 use creditsim::input::format::{open_events, Format, InputFile};
 use creditsim::input::plans::load_plans;
 use creditsim::input::rules::load_rules;
 use creditsim::input::{LineError, LoadErrors};
-use creditsim::replay::{replay, EntrySink, ReplayError, ReplayOptions, ReplayOutput, Replayed};
+use creditsim::replay::{replay, ReplayError, ReplayOptions, ReplayOutput, Replayed};
 use creditsim::report::balances::write_balances;
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
 use creditsim::report::manifest::{Manifest, MANIFEST_FILE};
 use creditsim::report::rejections::RejectionWriter;
+use creditsim::report::sink::Fanout;
 use creditsim::report::statement_runs::StatementRuns;
 use creditsim::report::summary::write_summary;
 use creditsim::report::{ReportDir, REPORT_FILES};
@@ -176,6 +178,17 @@ struct ReplayArgs {
     /// books/july.journal, then hledger -f books/july.journal bal
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
+    /// Also write a static HTML report into this folder (created if
+    /// missing): index.html (revenue, credits and rejections per billing
+    /// month, the top accounts) and a page per account with its statement
+    /// and charts. Self-contained: no script, font or network. Example:
+    /// --html reports/2025-07-html
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
+    /// How many account pages --html writes: the accounts with the most
+    /// credits used.
+    #[arg(long, value_name = "N", default_value_t = creditsim::html::DEFAULT_ACCOUNT_PAGES)]
+    html_accounts: usize,
 }
 
 #[derive(Args)]
@@ -370,6 +383,17 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         Some(path) => Some(open_journal(&mut dir, path, engine.rules().clone())?),
         None => None,
     };
+    let mut html = args
+        .html
+        .as_ref()
+        .map(|_| HtmlReport::new(engine.rules().clone(), args.html_accounts));
+    let mut sinks = Fanout(Vec::new());
+    if let Some(writer) = journal.as_mut() {
+        sinks.0.push(writer);
+    }
+    if let Some(report) = html.as_mut() {
+        sinks.0.push(report);
+    }
     let mut closed_statements = StatementRuns::new(dir.scratch().map_err(out_error)?, cells);
     let mut output = ReplayOutput {
         ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?)
@@ -378,7 +402,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         rejections: RejectionWriter::new(dir.open("rejections.csv").map_err(out_error)?)
             .map_err(out_error)?
             .with_cells(cells),
-        entry_sink: journal.as_mut().map(|writer| writer as &mut dyn EntrySink),
+        entry_sink: Some(&mut sinks),
         closed_statements: Some(&mut closed_statements),
     };
     let mut progress = ProgressLine::new(input_bytes(&args.common));
@@ -393,6 +417,7 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     let ReplayOutput {
         ledger, rejections, ..
     } = output;
+    drop(sinks);
     // Syncing `ledger.csv` to disk (the largest report by far: a tenth of
     // a second at 10M rows) overlaps writing the end reports.
     std::thread::scope(|scope| {
@@ -422,6 +447,12 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     print_run_summary(&out, &summary, engine.account_count());
     if let Some(path) = &args.journal {
         println!("wrote journal {}", path.display());
+    }
+    if let (Some(report), Some(path)) = (html, &args.html) {
+        report
+            .write(path)
+            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+        println!("wrote html {}", path.display());
     }
     Ok(())
 }

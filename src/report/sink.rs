@@ -39,3 +39,36 @@ pub trait EntrySink {
         Ok(())
     }
 }
+
+/// Hands everything to each of several sinks, in order (the `--journal`
+/// writer and the `--html` report of one replay).
+pub struct Fanout<'a>(pub Vec<&'a mut dyn EntrySink>);
+
+impl EntrySink for Fanout<'_> {
+    fn entry(
+        &mut self,
+        entry: &LedgerEntry,
+        account: &str,
+        event: Option<&Event<'_>>,
+    ) -> io::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|sink| sink.entry(entry, account, event))
+    }
+
+    fn applied(
+        &mut self,
+        event: &Event<'_>,
+        applied: &Applied,
+        file: &str,
+        line: u64,
+    ) -> io::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|sink| sink.applied(event, applied, file, line))
+    }
+
+    fn unread(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|sink| sink.unread(row))
+    }
+}

@@ -1,0 +1,93 @@
+//! The `--html DIR` report: a static, self-contained site (inline style,
+//! inline SVG charts, no script, no font, no network) with an overview
+//! page and a page for each of the busiest accounts. It follows the
+//! replay as an [`EntrySink`] and writes its pages once the run is over;
+//! the bytes depend only on the input (no time stamps, sorted lists).
+
+mod chart;
+mod collect;
+mod pages;
+
+use crate::core::{Applied, Event, LedgerEntry, RuleBook};
+use crate::report::rejections::RejectedRow;
+use crate::report::sink::EntrySink;
+use collect::Collected;
+use std::io;
+use std::path::Path;
+
+/// The default of `--html-accounts`.
+pub const DEFAULT_ACCOUNT_PAGES: usize = 1000;
+
+/// Gathers what the pages show as the replay goes.
+pub struct HtmlReport {
+    rules: RuleBook,
+    pages: usize,
+    data: Collected,
+}
+
+impl HtmlReport {
+    /// A report with a page for each of the `pages` accounts with the most
+    /// usage. `rules` must be the engine's, to name the providers.
+    pub fn new(rules: RuleBook, pages: usize) -> Self {
+        HtmlReport {
+            rules,
+            pages,
+            data: Collected::default(),
+        }
+    }
+
+    /// Writes `index.html` and the account pages into `dir` (created if
+    /// missing).
+    pub fn write(self, dir: &Path) -> io::Result<()> {
+        let data = &self.data;
+        let mut by_usage: Vec<usize> = (0..data.accounts.len()).collect();
+        by_usage.sort_by(|&a, &b| {
+            let (a, b) = (&data.accounts[a], &data.accounts[b]);
+            b.used.cmp(&a.used).then_with(|| a.name.cmp(&b.name))
+        });
+        let pages = self.pages.min(by_usage.len());
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join("index.html"),
+            pages::overview(data, &by_usage, pages),
+        )?;
+        for (rank, &i) in by_usage.iter().take(pages).enumerate() {
+            std::fs::write(
+                dir.join(pages::account_file(rank)),
+                pages::account(&data.accounts[i]),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl EntrySink for HtmlReport {
+    fn entry(
+        &mut self,
+        entry: &LedgerEntry,
+        account: &str,
+        _event: Option<&Event<'_>>,
+    ) -> io::Result<()> {
+        self.data.entry(entry, account, &self.rules);
+        Ok(())
+    }
+
+    fn applied(
+        &mut self,
+        event: &Event<'_>,
+        applied: &Applied,
+        _file: &str,
+        _line: u64,
+    ) -> io::Result<()> {
+        if let Err(rejection) = &applied.outcome {
+            self.data
+                .rejection(event.account, rejection.reason().code());
+        }
+        Ok(())
+    }
+
+    fn unread(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
+        self.data.rejection(row.account, row.reason.code());
+        Ok(())
+    }
+}
