@@ -3,8 +3,10 @@
 
 #[macro_use]
 mod common;
+mod html_pages;
 
 use common::{creditsim, fixtures};
+use html_pages::chart_points;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -64,25 +66,6 @@ fn decimal(s: &str) -> rust_decimal::Decimal {
     s.parse().unwrap_or_else(|_| panic!("{s} is a decimal"))
 }
 
-/// Point counts of the data lines (stroke width 2) of each chart.
-fn chart_points(html: &str) -> Vec<Vec<usize>> {
-    html.split("<svg")
-        .skip(1)
-        .map(|svg| {
-            svg.split("<polyline")
-                .skip(1)
-                .filter(|p| p.contains("stroke-width=\"2\""))
-                .map(|p| {
-                    let points = p.split("points=\"").nth(1).expect("points");
-                    points[..points.find('"').expect("ends")]
-                        .split_whitespace()
-                        .count()
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// Replays the fixture `name` with `--html`; the folder of the run.
 fn run(name: &str, extra: &[&str]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -130,20 +113,8 @@ fn check_fixture(name: &str) {
 
     // Every account page: its statement rows are its statements.csv rows,
     // and its bucket chart has a step point pair per ledger entry.
-    let columns = [
-        "cycle_start",
-        "cycle_end",
-        "plan",
-        "fee_usd",
-        "granted",
-        "purchased",
-        "purchase_usd",
-        "used_extra",
-        "used_subscription",
-        "refunded_extra",
-        "refunded_subscription",
-        "expired",
-    ];
+    // statements.csv's columns from cycle_start to expired.
+    let columns = &creditsim::report::statements::HEADER[1..13];
     let links: Vec<(String, String)> = rows(&index, "top-usage")
         .iter()
         .map(|r| (r[1].clone(), r[1].clone()))

@@ -11,8 +11,10 @@
 //! log is loaded first to show that the check sees it.
 
 mod common;
+mod html_pages;
 
 use common::{creditsim, fixtures};
+use html_pages::chart_points;
 use std::path::Path;
 use std::process::Command;
 
@@ -66,25 +68,6 @@ fn load(chromium: &str, page: &Path, screenshot: &Path) -> (String, Vec<String>)
         .filter(|line| line.contains("CONSOLE") || line.contains("Uncaught"))
         .collect();
     (String::from_utf8_lossy(&dump.stdout).into_owned(), console)
-}
-
-/// Data lines (stroke width 2) per chart, as point counts.
-fn chart_points(dom: &str) -> Vec<Vec<usize>> {
-    dom.split("<svg")
-        .skip(1)
-        .map(|svg| {
-            svg.split("<polyline")
-                .skip(1)
-                .filter(|p| p.contains("stroke-width=\"2\""))
-                .map(|p| {
-                    let points = p.split("points=\"").nth(1).expect("points");
-                    points[..points.find('"').expect("ends")]
-                        .split_whitespace()
-                        .count()
-                })
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
