@@ -32,8 +32,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use creditsim::core::event::EVENT_NAMES;
 use creditsim::core::Reason;
+use creditsim::core::EVENT_NAMES;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

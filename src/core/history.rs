@@ -40,7 +40,7 @@ pub enum Rewritten<'a> {
 /// The rewrite of a whole history, event by event.
 ///
 /// ```
-/// use creditsim::core::history::{HistoryRewrite, PlanRewrite, Rewritten};
+/// use creditsim::core::{HistoryRewrite, PlanRewrite, Rewritten};
 /// use creditsim::core::{Action, Event};
 /// use creditsim::core::time::parse_time;
 ///

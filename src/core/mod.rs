@@ -4,28 +4,29 @@
 //! prints. Every function takes the time it needs as an argument; every
 //! outcome is returned as data.
 
-pub mod account;
-pub mod engine;
-pub mod event;
-pub mod history;
-pub mod ledger;
+pub(crate) mod account;
+pub(crate) mod engine;
+pub(crate) mod event;
+pub(crate) mod history;
+pub(crate) mod ledger;
 pub mod money;
-pub mod plans;
-pub mod rejection;
-pub mod rules;
+pub(crate) mod plans;
+pub(crate) mod rejection;
+pub(crate) mod rules;
 pub(crate) mod seq_index;
 pub(crate) mod short_key;
 pub mod snapshot;
-pub mod statements;
-pub mod summary;
+pub(crate) mod statements;
+pub(crate) mod summary;
 pub(crate) mod tasks;
-pub mod terms;
+pub(crate) mod terms;
 pub mod time;
-pub mod totals;
+pub(crate) mod totals;
 
 pub use account::{Balance, Status};
 pub use engine::{AccountView, Applied, Effect, Engine, EngineError, Outcome, DEFAULT_TASK_WINDOW};
-pub use event::{Action, Event};
+pub use event::{Action, Event, EVENT_NAMES};
+pub use history::{HistoryRewrite, PlanRewrite, Rewritten};
 pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};
 pub use rejection::{Reason, Rejection};
@@ -33,5 +34,5 @@ pub use rules::{Rule, RuleBook, RuleError, RuleRef};
 pub use snapshot::{Snapshot, SnapshotError, SNAPSHOT_FORMAT};
 pub use statements::{Statement, StatementBook};
 pub use summary::Summary;
-pub use terms::{Terms, TermsError, TopUp};
+pub use terms::{extra_credits_price_usd, Terms, TermsError, TopUp, MAX_EXTRA_PACK_PRICE_USD};
 pub use totals::{CreditTotals, TotalOverflow};

@@ -42,7 +42,7 @@ pub enum PlanError {
 /// The known plans, looked up by id.
 ///
 /// ```
-/// use creditsim::core::plans::{Plan, PlanBook};
+/// use creditsim::core::{Plan, PlanBook};
 /// use rust_decimal::Decimal;
 /// let book = PlanBook::new([Plan {
 ///     id: "basic".into(),

@@ -43,7 +43,7 @@ pub enum RuleError {
 /// Rules by provider, then operation. Names are case-sensitive.
 ///
 /// ```
-/// use creditsim::core::rules::RuleBook;
+/// use creditsim::core::RuleBook;
 /// let book = RuleBook::builtin();
 /// let create = book.get("suno", "create").unwrap();
 /// assert_eq!((create.credits, create.songs), (10, 2));

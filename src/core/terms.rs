@@ -64,7 +64,7 @@ impl Default for TopUp {
 /// The price of extra credits and the top-up policy.
 ///
 /// ```
-/// use creditsim::core::terms::{Terms, TopUp};
+/// use creditsim::core::{Terms, TopUp};
 /// use creditsim::core::money::Usd;
 ///
 /// let terms = Terms::new("0.10".parse()?)?.with_top_up(TopUp::new(100)?);
@@ -158,7 +158,7 @@ impl Terms {
 ///
 /// ```
 /// use creditsim::core::money::Usd;
-/// use creditsim::core::terms::extra_credits_price_usd;
+/// use creditsim::core::extra_credits_price_usd;
 /// let price = extra_credits_price_usd(250).unwrap();
 /// assert_eq!(Usd(price).to_string(), "2.00");
 /// assert!(extra_credits_price_usd(15).is_none());

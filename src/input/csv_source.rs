@@ -24,8 +24,6 @@ use std::ops::Range;
 /// would otherwise be buffered whole.
 pub const MAX_ROW_BYTES: usize = 1 << 20;
 
-pub use super::rows::MAX_BUFFERED_ROW_BYTES;
-
 /// A CSV file being read, with its header already parsed.
 pub struct CsvSource<R> {
     /// The path as given, for messages.
@@ -126,7 +124,7 @@ impl<R: Read> CsvSource<R> {
 
     /// Reads the next data row into `row`; `Ok(None)` at the end. Returns
     /// the row's physical line. A failed read (or a row past
-    /// [`MAX_BUFFERED_ROW_BYTES`]) is returned with the line of the row.
+    /// [`MAX_BUFFERED_ROW_BYTES`](super::rows::MAX_BUFFERED_ROW_BYTES)) is returned with the line of the row.
     pub fn next_text_row(&mut self, row: &mut TextRecord) -> Result<Option<u64>, LineError> {
         let mut bytes = match std::mem::take(&mut row.content) {
             Content::Text(text) => text.into_bytes(),

@@ -38,14 +38,6 @@ impl<R: Read> Merge<R> {
         })
     }
 
-    /// The next row in merge order: the file it is in, positioned on it.
-    pub fn next_file(&mut self, rules: &RuleBook) -> Result<Option<&EventFile<R>>, LineError> {
-        Ok(match self.next_index(rules)? {
-            Some(index) => self.files.get(index),
-            None => None,
-        })
-    }
-
     /// The index of the file holding the next row in merge order (see
     /// [`Merge::file`]), positioned on it.
     pub fn next_index(&mut self, rules: &RuleBook) -> Result<Option<usize>, LineError> {

@@ -3,24 +3,24 @@
 //! [`crate::core`].
 
 #[cfg(feature = "parquet")]
-pub mod arrow_rows;
-pub mod batch;
+pub(crate) mod arrow_rows;
+pub(crate) mod batch;
 mod columns;
-pub mod csv_source;
+pub(crate) mod csv_source;
 pub mod duration;
 pub mod events;
 pub mod format;
-pub mod json_lines;
+pub(crate) mod json_lines;
 mod line_scan;
-pub mod merge;
+pub(crate) mod merge;
 #[cfg(feature = "parquet")]
-pub mod parquet_source;
+pub(crate) mod parquet_source;
 pub mod plans;
-pub mod reader;
+pub(crate) mod reader;
 mod rows;
 pub mod rules;
 mod source;
-pub mod table;
+pub(crate) mod table;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,13 +1,13 @@
 //! Writing the five reports of a replay (RULES.md section 8), published
 //! together with a `manifest.json` only when the whole run has succeeded
-//! (see [`folder`]).
+//! (see [`ReportDir`]).
 
 pub mod balances;
 pub mod cells;
-pub mod folder;
+pub(crate) mod folder;
 pub mod journal;
 pub mod ledger;
-pub mod lock;
+pub(crate) mod lock;
 pub mod manifest;
 pub mod rejections;
 pub mod sink;

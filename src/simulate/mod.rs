@@ -323,7 +323,7 @@ const EVENTS_PER_CHUNK: usize = 4096;
 /// `pro` customer to `basic` do to revenue?
 ///
 /// ```
-/// use creditsim::core::history::PlanRewrite;
+/// use creditsim::core::PlanRewrite;
 /// use creditsim::core::time::parse_time;
 /// use creditsim::core::{Action, Event, Plan, PlanBook, RuleBook};
 /// use creditsim::simulate::{simulate, History, Options, Scenario, Settings};

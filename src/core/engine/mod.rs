@@ -155,7 +155,7 @@ impl Engine {
     /// the published $0.08 per 10 credits, no top-up).
     ///
     /// ```
-    /// use creditsim::core::terms::{Terms, TopUp};
+    /// use creditsim::core::{Terms, TopUp};
     /// # use creditsim::core::{Engine, PlanBook, Plan, RuleBook};
     /// # use creditsim::core::time::parse_time;
     /// # let plans = PlanBook::new([Plan { id: "tiny".into(), price_usd: 1.into(), monthly_credits: 15 }])?;
