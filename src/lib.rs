@@ -33,6 +33,8 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Every fallible public function says when it fails (issue 19).
+#![warn(clippy::missing_errors_doc)]
 
 pub mod core;
 pub mod explain;

@@ -115,6 +115,13 @@ pub struct Replayed {
 /// reports. The output is the same as reading and applying one row at a
 /// time: the order is the merge order either way, and an input error
 /// reaches this thread only after every row before it.
+///
+/// # Errors
+///
+/// [`ReplayError`] for a row that stops the run (malformed or out of order
+/// without `keep_going`), a count past `u64::MAX`, or an I/O error of the
+/// inputs or outputs. Business rejections are not errors: they are rows of the
+/// rejections.
 pub fn replay<R: Read + Send, L: Write, J: Write>(
     engine: Engine,
     files: Vec<EventFile<R>>,

@@ -45,6 +45,11 @@ pub enum MoneyError {
 /// assert!(parse_usd("0.085").is_err());
 /// assert!(parse_usd("-1.00").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`MoneyError`] when `text` is not a number, is negative, or has more than
+/// two decimal places.
 pub fn parse_usd(text: &str) -> Result<Decimal, MoneyError> {
     let is_plain = !text.is_empty()
         && text

@@ -68,6 +68,11 @@ pub(crate) struct PlanRef(pub(super) usize);
 
 impl PlanBook {
     /// Builds a plan book, refusing empty ids, duplicates and invalid prices.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError`] for the first plan with an empty id, an id given twice or
+    /// an invalid price.
     pub fn new(plans: impl IntoIterator<Item = Plan>) -> Result<Self, PlanError> {
         let mut book = PlanBook::default();
         for plan in plans {
@@ -77,6 +82,11 @@ impl PlanBook {
     }
 
     /// Adds one plan, refusing an empty id, a duplicate or an invalid price.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError`] when the id is empty or already in the book, or the price
+    /// is invalid; the book is then unchanged.
     pub fn insert(&mut self, plan: Plan) -> Result<(), PlanError> {
         if plan.id.is_empty() {
             return Err(PlanError::EmptyId);

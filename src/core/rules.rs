@@ -186,6 +186,11 @@ impl RuleBook {
 
     /// Adds a rule, refusing empty names and duplicates (and past
     /// `u32::MAX` rules, which no file that fits in memory holds).
+    ///
+    /// # Errors
+    ///
+    /// [`RuleError`] when a name is empty, the pair is already in the book, or
+    /// the book is full; the book is then unchanged.
     pub fn insert(&mut self, provider: &str, operation: &str, rule: Rule) -> Result<(), RuleError> {
         if provider.is_empty() || operation.is_empty() {
             return Err(RuleError::EmptyName);

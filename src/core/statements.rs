@@ -198,6 +198,10 @@ impl StatementBook {
     }
 
     /// Counts one ledger entry in the statement of its cycle.
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when a count of the statement would pass `u64::MAX`.
     pub fn record_entry(&mut self, entry: &LedgerEntry) -> Result<(), TotalOverflow> {
         let row = self.row_for_entry(entry)?;
         let extra = magnitude(entry.extra_delta);
@@ -213,6 +217,10 @@ impl StatementBook {
 
     /// Counts one event's outcome: accepted calls, their songs and lyrics,
     /// refunds' undoing of them, and business rejections.
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when a count of the statement would pass `u64::MAX`.
     pub fn record_applied(&mut self, applied: &Applied) -> Result<(), TotalOverflow> {
         match &applied.outcome {
             Ok(Effect::Called { songs, lyrics, .. }) => {

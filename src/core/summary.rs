@@ -34,6 +34,10 @@ pub struct Summary {
 
 impl Summary {
     /// Counts a ledger entry's money and credits.
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when a total would pass its type's maximum.
     pub fn record_entry(&mut self, entry: &LedgerEntry) -> Result<(), TotalOverflow> {
         let extra = magnitude(entry.extra_delta);
         let subscription = magnitude(entry.subscription_delta);
@@ -48,6 +52,10 @@ impl Summary {
     }
 
     /// Counts one applied row: accepted or rejected, songs and lyrics.
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when a total would pass its type's maximum.
     pub fn record_applied(&mut self, applied: &Applied) -> Result<(), TotalOverflow> {
         match &applied.outcome {
             Ok(effect) => {
@@ -72,6 +80,10 @@ impl Summary {
 
     /// Counts a rejected row (a business rejection, or `malformed` and
     /// `out_of_order` rows kept with `--keep-going`).
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when the count would pass `u64::MAX`.
     pub fn record_rejection(&mut self, reason: Reason) -> Result<(), TotalOverflow> {
         add(&mut self.rows, 1, "rows")?;
         add(&mut self.rejected, 1, "rejected")?;
@@ -80,6 +92,10 @@ impl Summary {
     }
 
     /// Counts a row later than the as-of time.
+    ///
+    /// # Errors
+    ///
+    /// [`TotalOverflow`] when the count would pass `u64::MAX`.
     pub fn record_skipped(&mut self) -> Result<(), TotalOverflow> {
         add(&mut self.rows, 1, "rows")?;
         add(&mut self.skipped, 1, "skipped")

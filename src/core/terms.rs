@@ -39,6 +39,10 @@ pub struct TopUp {
 
 impl TopUp {
     /// Recharges in packs of `pack_credits`, a positive multiple of 10.
+    ///
+    /// # Errors
+    ///
+    /// [`TermsError`] when `pack_credits` is zero or not a multiple of 10.
     pub fn new(pack_credits: u64) -> Result<Self, TermsError> {
         if pack_credits == 0 || !pack_credits.is_multiple_of(EXTRA_CREDITS_PACK) {
             return Err(TermsError::Pack(pack_credits));
@@ -94,6 +98,11 @@ impl Terms {
     /// Terms selling 10 extra credits at `extra_pack_price_usd`, without
     /// top-up. The price has at most 2 decimal places and lies within
     /// 0.00 and [`MAX_EXTRA_PACK_PRICE_USD`].
+    ///
+    /// # Errors
+    ///
+    /// [`TermsError::ExtraPrice`] when the price is negative, has more than 2
+    /// decimal places or is above [`MAX_EXTRA_PACK_PRICE_USD`].
     pub fn new(extra_pack_price_usd: Decimal) -> Result<Self, TermsError> {
         let price = extra_pack_price_usd;
         if price.scale() > 2

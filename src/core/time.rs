@@ -58,6 +58,11 @@ const MAX_FRACTION_DIGITS: usize = 9;
 /// assert!(parse_time("2025-07-01T09:30:00").is_err());
 /// assert!(parse_time("2025-02-30T00:00:00Z").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`TimeError`] when `text` is not RFC 3339, has no offset, has a fraction
+/// finer than nanoseconds, or is out of range.
 pub fn parse_time(text: &str) -> Result<Instant, TimeError> {
     match parse_canonical(text) {
         Some(t) => Ok(t),

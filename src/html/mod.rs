@@ -38,6 +38,10 @@ impl HtmlReport {
 
     /// Writes `index.html` and the account pages into `dir` (created if
     /// missing).
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating `dir` or writing a page.
     pub fn write(self, dir: &Path) -> io::Result<()> {
         let data = &self.data;
         let mut by_usage: Vec<usize> = (0..data.accounts.len()).collect();

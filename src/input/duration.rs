@@ -16,6 +16,11 @@ pub struct DurationError(pub String);
 /// assert!(parse_duration("1.5h").is_err());
 /// assert!(parse_duration("24").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`DurationError`] when `text` is not a whole number followed by `s`, `m`,
+/// `h` or `d`, or is too long to represent.
 pub fn parse_duration(text: &str) -> Result<TimeDelta, DurationError> {
     let refuse = || DurationError(text.to_owned());
     let unit_at = text.len().checked_sub(1).ok_or_else(refuse)?;

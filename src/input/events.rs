@@ -80,6 +80,11 @@ impl<R: Read> EventFile<R> {
     /// Opens an events stream and checks its header. Header problems stop
     /// the run even with `--keep-going`: without a header no row can be
     /// read.
+    ///
+    /// # Errors
+    ///
+    /// A [`LineError`] at line 1 when the header cannot be read, lacks a
+    /// required column or names one twice.
     pub fn open(name: &str, input: R) -> Result<Self, LineError> {
         let source = CsvSource::open(name, input)?;
         let columns = source.columns(EVENT_COLUMNS, REQUIRED_COLUMNS)?;
@@ -115,6 +120,12 @@ impl<R: Read> EventFile<R> {
     }
 
     /// Moves to the next row and classifies it; `Ok(false)` at the end.
+    ///
+    /// # Errors
+    ///
+    /// A [`LineError`] for a row that cannot be read at all (I/O, bad UTF-8 in
+    /// a used field, a row too long); a row that is read but not valid is
+    /// classified, not an error.
     pub fn advance(&mut self, rules: &RuleBook) -> Result<bool, LineError> {
         self.parsed = None;
         let Some((line, problem)) = self.source.next_row(&mut self.record)? else {
@@ -162,6 +173,11 @@ impl<R: Read> EventFile<R> {
     }
 
     /// The current row as an event (for a row classified good).
+    ///
+    /// # Errors
+    ///
+    /// The message for a row whose fields do not make an event (its time,
+    /// credits or names); rows classified good never give one.
     pub fn event(&self, rules: &RuleBook) -> Result<Event<'_>, String> {
         match self.parsed {
             Some(parsed) => self.rebuild(parsed),

@@ -67,6 +67,11 @@ pub type InputFile = EventFile<Box<dyn Read + Send>>;
 /// Opens the events file `name` (`-` for standard input) in `format`, or
 /// in the format of its name when `None`. A file that cannot be opened is
 /// `NAME: cannot read: ...`.
+///
+/// # Errors
+///
+/// A [`LineError`] when the file cannot be opened or its format cannot be told,
+/// or its header is invalid.
 pub fn open_events(name: &str, format: Option<Format>) -> Result<InputFile, LineError> {
     let whole_file = |detail: String| LineError {
         file: name.to_owned(),

@@ -21,6 +21,11 @@ const COLUMNS: [&str; 3] = ["plan", "price_usd", "monthly_credits"];
 /// plans.csv:2: invalid price_usd 8.001: more than 2 decimal places
 /// plans.csv:3: invalid monthly_credits -5: expected a whole number of credits");
 /// ```
+///
+/// # Errors
+///
+/// [`LoadErrors`] with every invalid row, the header's problems, or the read
+/// error.
 pub fn load_plans(name: &str, input: impl Read) -> Result<PlanBook, LoadErrors> {
     let mut book = PlanBook::default();
     load_table(name, input, COLUMNS, |header, record, columns| {

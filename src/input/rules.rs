@@ -18,6 +18,11 @@ const COLUMNS: [&str; 5] = ["provider", "operation", "credits", "songs", "lyrics
 /// assert_eq!(book.get("suno", "create").unwrap().credits, 12);
 /// assert!(book.get("nuro", "get").is_none());
 /// ```
+///
+/// # Errors
+///
+/// [`LoadErrors`] with every invalid row, the header's problems, or the read
+/// error.
 pub fn load_rules(name: &str, input: impl Read) -> Result<RuleBook, LoadErrors> {
     let mut book = RuleBook::default();
     load_table(name, input, COLUMNS, |header, record, columns| {

@@ -20,6 +20,10 @@ pub const HEADER: [&str; 7] = [
 /// Writes the balances of `accounts` (already sorted by name), account
 /// and plan cells by `cells`. A row per account: its cells are put
 /// together in reused buffers, as in `statements.csv`.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_balances<W: Write>(
     output: W,
     accounts: &[AccountView<'_>],

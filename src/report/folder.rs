@@ -97,6 +97,11 @@ pub struct ReportDir {
 impl ReportDir {
     /// Creates the folder if missing, locks it (failing at once if another
     /// run holds it) and removes what dead runs left in it.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating or locking the folder, or of removing a dead
+    /// run's files; locking fails at once when another run holds the folder.
     pub fn create(dir: &Path) -> io::Result<Self> {
         Ok(ReportDir {
             out: Folder::open(dir)?,
@@ -119,6 +124,10 @@ impl ReportDir {
 
     /// Opens the staged file of report `name`, a relative path such as
     /// `ledger.csv` or `baseline/ledger.csv`.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating the staged file.
     pub fn open(&mut self, name: &str) -> io::Result<BufWriter<File>> {
         let relative = Path::new(name);
         let plain = relative
@@ -138,6 +147,11 @@ impl ReportDir {
     /// Opens the staged file of `path`, a file published with the set but
     /// possibly outside the folder (such as `--journal`); its folder is
     /// created if missing and locked too.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating the staged file or its folder, or of locking
+    /// that folder.
     pub fn open_outside(&mut self, path: &Path) -> io::Result<BufWriter<File>> {
         let not_a_file = || {
             io::Error::new(
@@ -204,6 +218,10 @@ impl ReportDir {
     /// `statements.csv`), created if missing: inside the staging folder, so
     /// on the output's file system, never published, and removed with the
     /// staging folder whether the run succeeds or not.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating the folder.
     pub fn scratch(&self) -> io::Result<PathBuf> {
         let scratch = self.out.staging.join("scratch");
         fs::create_dir_all(&scratch)?;
@@ -212,6 +230,12 @@ impl ReportDir {
 
     /// Publishes every opened file (which the caller has flushed and
     /// closed) and then `manifest.json`.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of hashing a file, writing `manifest.json` or renaming a
+    /// file into place; files already renamed stay published and the manifest
+    /// is not written.
     pub fn commit(mut self) -> io::Result<()> {
         pause_point("commit");
         let files: Vec<(&Path, &str)> = self

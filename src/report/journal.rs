@@ -226,6 +226,10 @@ tag task
 impl<W: Write> JournalWriter<W> {
     /// Starts the journal with its directives. `rules` must be the
     /// engine's rule book, which names the calls of its entries.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to `out`.
     pub fn new(out: W, rules: RuleBook) -> io::Result<Self> {
         let mut buffer = Vec::with_capacity(FLUSH_AT + 4096);
         buffer.extend_from_slice(PREAMBLE.as_bytes());
@@ -254,6 +258,10 @@ impl<W: Write> JournalWriter<W> {
     }
 
     /// Writes one entry of the named account as a transaction.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to the output.
     pub fn write(&mut self, entry: &LedgerEntry, account: &str) -> io::Result<()> {
         // The counter first: its errors must come before any output.
         let counter = match entry.kind {
@@ -393,6 +401,10 @@ impl<W: Write> JournalWriter<W> {
     }
 
     /// Flushes and returns the output.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of flushing the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.write_all(&self.buffer)?;
         self.buffer.clear();

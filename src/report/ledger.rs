@@ -41,6 +41,10 @@ const FLUSH_AT: usize = 1 << 16;
 
 impl<W: Write> LedgerWriter<W> {
     /// Starts the file with its header.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to `output`.
     pub fn new(output: W) -> io::Result<Self> {
         let mut buffer = Vec::with_capacity(FLUSH_AT + 1024);
         buffer.extend_from_slice(HEADER.join(",").as_bytes());
@@ -61,6 +65,10 @@ impl<W: Write> LedgerWriter<W> {
     }
 
     /// Writes one entry of the named account.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to the output.
     pub fn write(&mut self, entry: &LedgerEntry, account: &str) -> io::Result<()> {
         if self.time != Some(entry.time) {
             self.time = Some(entry.time);
@@ -102,6 +110,10 @@ impl<W: Write> LedgerWriter<W> {
     }
 
     /// Flushes and returns the output.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of flushing the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.output.write_all(&self.buffer)?;
         self.output.flush()?;

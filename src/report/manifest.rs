@@ -121,6 +121,10 @@ impl Manifest {
 
 /// Reads `path` once for its size, line count and XXH3-64; `name` is the
 /// path recorded.
+///
+/// # Errors
+///
+/// The I/O error of opening or reading `path`.
 pub fn hash_file(path: &Path, name: &str) -> io::Result<FileRecord> {
     let mut file = File::open(path)?;
     let mut hasher = Xxh3::new();

@@ -37,6 +37,10 @@ pub struct RejectionWriter<W: Write> {
 
 impl<W: Write> RejectionWriter<W> {
     /// Starts the file with its header.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to `output`.
     pub fn new(output: W) -> io::Result<Self> {
         let mut csv = csv_writer(output);
         csv.write_record(HEADER)?;
@@ -54,6 +58,10 @@ impl<W: Write> RejectionWriter<W> {
     }
 
     /// Writes one row.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to the output.
     pub fn write(&mut self, row: &RejectedRow<'_>) -> io::Result<()> {
         self.csv.write_record([
             &self.cells.text(row.file),
@@ -68,6 +76,10 @@ impl<W: Write> RejectionWriter<W> {
     }
 
     /// Flushes and returns the output.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of flushing the output.
     pub fn finish(self) -> io::Result<W> {
         self.csv.into_inner().map_err(|e| e.into_error())
     }

@@ -12,6 +12,10 @@ pub trait EntrySink {
     /// One entry of the named account. `event` is the event being applied
     /// when the engine made the entry (roll-overs of other accounts at its
     /// time included), `None` for the roll-overs up to the as-of time.
+    ///
+    /// # Errors
+    ///
+    /// The sink's I/O error, which stops the replay.
     fn entry(
         &mut self,
         entry: &LedgerEntry,
@@ -23,6 +27,10 @@ pub trait EntrySink {
     /// check), after its entries; the row is at `file`:`line`. Rows later
     /// than the as-of time never come here. Most sinks need only the
     /// entries, so by default this does nothing.
+    ///
+    /// # Errors
+    ///
+    /// The sink's I/O error, which stops the replay.
     fn applied(
         &mut self,
         _event: &Event<'_>,
@@ -35,6 +43,10 @@ pub trait EntrySink {
 
     /// A row that never reached the engine: `malformed` or `out_of_order`,
     /// with `--keep-going`. By default this does nothing.
+    ///
+    /// # Errors
+    ///
+    /// The sink's I/O error, which stops the replay.
     fn unread(&mut self, _row: &RejectedRow<'_>) -> io::Result<()> {
         Ok(())
     }

@@ -65,6 +65,10 @@ impl StatementRuns {
 
     /// Sorts closed statements (see `StatementBook::take_closed`) and
     /// writes them as a run.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing the run file.
     pub fn spill<'a>(
         &mut self,
         rows: Vec<Statement>,
@@ -115,6 +119,11 @@ impl StatementRuns {
     /// merged with `rest` (the statements still held, sorted by account
     /// name, then cycle start, as `StatementBook::into_sorted` gives them),
     /// and removes the run files.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of reading a run, writing to `output` or removing a run
+    /// file.
     pub fn finish<'a, W: Write>(
         mut self,
         mut output: W,

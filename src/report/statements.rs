@@ -105,6 +105,10 @@ fn push_field(line: &mut Vec<u8>, field: &[u8]) {
 
 /// Writes `statements` (already sorted) with the account names, account
 /// and plan cells by `cells`.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_statements<'a, W: Write>(
     mut output: W,
     statements: &[Statement],

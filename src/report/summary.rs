@@ -35,6 +35,10 @@ struct CreditsJson {
 
 /// Writes the summary as pretty-printed JSON (two-space indent, keys in
 /// RULES.md order, rejection reasons in code order) and a final newline.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_summary<W: Write>(mut output: W, summary: &Summary, accounts: u64) -> io::Result<W> {
     let revenue = summary
         .revenue_usd()

@@ -356,6 +356,11 @@ const EVENTS_PER_CHUNK: usize = 4096;
 /// assert_eq!(best[0].saving_usd(), "22.00".parse()?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Errors
+///
+/// [`SimulateError`] when a scenario's run meets an engine error (a time behind
+/// the engine's, a count past `u64::MAX`); rejections are results, not errors.
 pub fn simulate<'e>(
     history: &History<'e>,
     scenarios: &[Scenario],
@@ -404,6 +409,11 @@ pub fn simulate<'e>(
 /// the streamed reports of the baseline and of each scenario (or `None`).
 /// The finished runs come back in order (baseline, scenarios, then the
 /// `--best-plan` runs), for their end reports.
+///
+/// # Errors
+///
+/// [`SimulateError`] for a row that stops the run, an engine error of any run,
+/// or an I/O error of the inputs or the reports.
 pub fn simulate_files<R: Read + Send, W: Write + Send>(
     settings: &Settings,
     files: Vec<EventFile<R>>,

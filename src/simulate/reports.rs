@@ -74,6 +74,10 @@ fn difference(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
 }
 
 /// Writes `scenarios.csv`: the baseline, then the scenarios in order.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_scenarios<W: Write>(output: W, comparison: &Comparison) -> io::Result<W> {
     let mut csv = csv_writer(output);
     csv.write_record(SCENARIOS_HEADER)?;
@@ -121,6 +125,10 @@ pub fn write_scenarios<W: Write>(output: W, comparison: &Comparison) -> io::Resu
 /// Writes `accounts.csv`: for every account of the baseline, by name, a
 /// line for the baseline and one per scenario (zeros and no plan where
 /// the scenario never saw the account). Account and plan cells by `cells`.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_accounts<W: Write>(
     output: W,
     comparison: &Comparison,
@@ -167,6 +175,10 @@ pub fn write_accounts<W: Write>(
 }
 
 /// Writes `best_plans.csv`, sorted by account.
+///
+/// # Errors
+///
+/// The I/O error of writing to `output`.
 pub fn write_best_plans<W: Write>(
     output: W,
     best_plans: &[BestPlan],

@@ -59,6 +59,12 @@ pub struct ScenarioError(pub String);
 
 /// Reads the scenarios file at `path`. Plans and rules files are read
 /// relative to its folder.
+///
+/// # Errors
+///
+/// [`ScenarioError`] when the file cannot be read, or for its first invalid key
+/// (naming the file, the scenario and the key), or for a plans or rules file it
+/// names that cannot be loaded.
 pub fn load_scenarios(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
@@ -69,6 +75,11 @@ pub fn load_scenarios(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 
 /// Parses the text of a scenarios file named `file` (for messages); plans
 /// and rules files are read relative to `folder`.
+///
+/// # Errors
+///
+/// [`ScenarioError`] for the first invalid key (naming the file, the scenario
+/// and the key), or for a plans or rules file it names that cannot be loaded.
 pub fn parse_scenarios(
     file: &str,
     text: &str,

@@ -277,6 +277,12 @@ impl Engine {
 
     /// Moves time forward to `to`, rolling over every boundary at or
     /// before it. The entries it produced are in [`Engine::entries`].
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::TimeWentBackwards`] when `to` is earlier than the
+    /// engine's time by more than the late tolerance, and
+    /// [`EngineError::Overflow`] when a total would pass `u64::MAX`.
     pub fn advance_to(&mut self, to: Instant) -> Result<(), EngineError> {
         self.entries.clear();
         self.advance(to)
@@ -388,6 +394,12 @@ impl Engine {
     /// assert_eq!(rejected.reason().code(), "already_subscribed");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// an unknown plan or an active subscription is a
+    /// rejection in the `Ok` outcome.
     pub fn subscribe(
         &mut self,
         now: Instant,
@@ -415,6 +427,12 @@ impl Engine {
     /// assert_eq!(engine.account(id).unwrap().status, Status::Inactive);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// cancelling without a subscription is a rejection in the
+    /// `Ok` outcome.
     pub fn cancel(&mut self, now: Instant, account: &str) -> Result<Applied, EngineError> {
         self.apply(&Event {
             time: now,
@@ -440,6 +458,11 @@ impl Engine {
     /// assert_eq!(engine.balance("bob").credits, 5000);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// an unknown plan is a rejection in the `Ok` outcome.
     pub fn change_plan(
         &mut self,
         now: Instant,
@@ -468,6 +491,12 @@ impl Engine {
     /// assert_eq!(bought, Effect::Purchased { credits: 100, price_usd: "0.80".parse()? });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// an invalid amount or a missing subscription is a
+    /// rejection in the `Ok` outcome.
     pub fn purchase(
         &mut self,
         now: Instant,
@@ -497,6 +526,12 @@ impl Engine {
     /// engine.charge(t, "carol", "suno", "get", None)?.outcome.unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// an unknown call or too few credits is a rejection
+    /// in the `Ok` outcome.
     pub fn charge(
         &mut self,
         now: Instant,
@@ -532,6 +567,12 @@ impl Engine {
     /// assert_eq!(twice.reason().code(), "already_refunded");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::apply`], when the event cannot be applied at all;
+    /// an unknown or already refunded task is a rejection in
+    /// the `Ok` outcome.
     pub fn refund(
         &mut self,
         now: Instant,
