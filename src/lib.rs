@@ -47,7 +47,7 @@ pub mod simulate;
 // The library's surface: what a gateway that links the crate needs, at the
 // crate's root. The modules above hold the rest, for the command line.
 pub use crate::core::{
-    AccountId, AccountView, Action, Applied, Balance, Cycle, Effect, Engine, EngineError,
+    AccountId, AccountView, Action, ActionOf, Applied, Balance, Cycle, Effect, Engine, EngineError,
     EntryKind, Event, LedgerEntry, Outcome, Plan, PlanBook, PlanError, Reason, Rejection, Rule,
     RuleBook, RuleError, RuleRef, Snapshot, SnapshotError, Status, Terms, TermsError, TopUp,
     DEFAULT_TASK_WINDOW,

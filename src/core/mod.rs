@@ -25,7 +25,7 @@ pub(crate) mod totals;
 
 pub use account::{Balance, Status};
 pub use engine::{AccountView, Applied, Effect, Engine, EngineError, Outcome, DEFAULT_TASK_WINDOW};
-pub use event::{Action, Event, EVENT_NAMES};
+pub use event::{Action, ActionOf, Event, EVENT_NAMES};
 pub use history::{HistoryRewrite, PlanRewrite, Rewritten};
 pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};

@@ -8,33 +8,9 @@
 
 use crate::core::tasks::TaskKey;
 use crate::core::time::{format_time, Instant};
-use crate::core::{AccountId, Action, Event, Reason};
+use crate::core::{AccountId, ActionOf, Event, Reason};
 use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
-
-/// The action of a parsed row, without its borrowed strings.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ActionKind {
-    Subscribe,
-    Cancel,
-    ChangePlan,
-    Purchase { credits: u64 },
-    Call,
-    Refund,
-}
-
-impl ActionKind {
-    pub(crate) fn of(action: &Action<'_>) -> Self {
-        match *action {
-            Action::Subscribe { .. } => ActionKind::Subscribe,
-            Action::Cancel => ActionKind::Cancel,
-            Action::ChangePlan { .. } => ActionKind::ChangePlan,
-            Action::Purchase { credits } => ActionKind::Purchase { credits },
-            Action::Call { .. } => ActionKind::Call,
-            Action::Refund { .. } => ActionKind::Refund,
-        }
-    }
-}
 
 /// A batch is handed over when it holds this many rows...
 const FULL_ROWS: usize = 4096;
@@ -100,16 +76,14 @@ enum RowKind {
     /// Well formed and in order: its event is rebuilt from the spans.
     Good {
         time: Instant,
-        action: ActionKind,
+        /// The action, its strings as places in the batch's text.
+        action: ActionOf<Span>,
         account: Span,
         /// The engine id the account is expected to have (see
         /// `Engine::apply_hinted`).
         hint: u32,
         /// See [`BatchRow::task_key`].
         task_key: Option<TaskKey>,
-        /// The action's strings: `[plan]`, `[provider, operation, task]` or
-        /// `[task]`, by action.
-        fields: [Span; 3],
     },
     /// `malformed` or `out_of_order`: rare, so boxed and owned.
     Bad(Box<BadRow>),
@@ -177,32 +151,21 @@ impl Batch {
         span.of(&self.text)
     }
 
-    /// Adds a well-formed row: its time, action and strings.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_good(
-        &mut self,
-        file: u32,
-        line: u64,
-        bytes: u64,
-        time: Instant,
-        action: ActionKind,
-        account: &str,
-        fields: [&str; 3],
-    ) {
-        let account = self.span(account);
-        let fields = fields.map(|f| self.span(f));
+    /// Adds a well-formed row's event.
+    pub(crate) fn push_good(&mut self, file: u32, line: u64, bytes: u64, event: Event<'_>) {
+        let account = self.span(event.account);
+        let action = event.action.map(|text| self.span(text));
         self.rows.push(BatchRow {
             file,
             line,
             bytes,
             kind: RowKind::Good {
-                time,
+                time: event.time,
                 action,
                 account,
                 // Filled in by `guess_ids` before the batch is handed over.
                 hint: u32::MAX,
                 task_key: None,
-                fields,
             },
         });
     }
@@ -220,16 +183,11 @@ impl Batch {
                 account,
                 hint,
                 task_key,
-                fields,
             } = &mut row.kind
             {
                 *hint = ids.guess(account.of(text), *time);
-                let task = match action {
-                    ActionKind::Call => Some(fields[2]),
-                    ActionKind::Refund => Some(fields[0]),
-                    _ => None,
-                };
-                *task_key = task
+                *task_key = action
+                    .task()
                     .map(|span| span.of(text))
                     .filter(|task| !task.is_empty())
                     .map(|task| TaskKey::of(AccountId(*hint), task));
@@ -256,26 +214,12 @@ impl Batch {
                 action,
                 account,
                 hint,
-                fields,
                 ..
             } => {
-                let [a, b, c] = fields.map(|f| self.text(f));
-                let action = match *action {
-                    ActionKind::Subscribe => Action::Subscribe { plan: a },
-                    ActionKind::Cancel => Action::Cancel,
-                    ActionKind::ChangePlan => Action::ChangePlan { plan: a },
-                    ActionKind::Purchase { credits } => Action::Purchase { credits },
-                    ActionKind::Call => Action::Call {
-                        provider: a,
-                        operation: b,
-                        task: Some(c).filter(|t| !t.is_empty()),
-                    },
-                    ActionKind::Refund => Action::Refund { task: a },
-                };
                 let event = Event {
                     time: *time,
                     account: self.text(*account),
-                    action,
+                    action: action.map(|span| self.text(span)),
                 };
                 RowView::Good(event, AccountId(*hint))
             }
@@ -332,21 +276,35 @@ mod tests {
     use super::*;
     use crate::core::plans::{Plan, PlanBook};
     use crate::core::time::parse_time;
+    use crate::core::Action;
     use crate::core::{Engine, RuleBook};
     use rust_decimal::Decimal;
 
-    fn push(batch: &mut Batch, action: ActionKind, account: &str, fields: [&str; 3]) {
+    fn push(batch: &mut Batch, account: &str, action: Action<'_>) {
         let time = parse_time("2025-07-01T00:00:00Z").unwrap();
-        batch.push_good(0, 2, 0, time, action, account, fields);
+        let event = Event {
+            time,
+            account,
+            action,
+        };
+        batch.push_good(0, 2, 0, event);
+    }
+
+    fn call<'a>(operation: &'a str, task: Option<&'a str>) -> Action<'a> {
+        Action::Call {
+            provider: "suno",
+            operation,
+            task,
+        }
     }
 
     #[test]
     fn calls_and_refunds_with_a_task_carry_its_key_under_the_guessed_id() {
         let mut batch = Batch::default();
-        push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
-        push(&mut batch, ActionKind::Call, "b", ["suno", "create", "t1"]);
-        push(&mut batch, ActionKind::Call, "a", ["suno", "lyrics", ""]);
-        push(&mut batch, ActionKind::Refund, "a", ["t1", "", ""]);
+        push(&mut batch, "a", Action::Subscribe { plan: "basic" });
+        push(&mut batch, "b", call("create", Some("t1")));
+        push(&mut batch, "a", call("lyrics", None));
+        push(&mut batch, "a", Action::Refund { task: "t1" });
         batch.guess_ids(&mut AccountIds::new(0, None));
         let keys: Vec<_> = batch.rows().iter().map(BatchRow::task_key).collect();
         let hash = |id, task| Some(TaskKey::of(AccountId(id), task));
@@ -365,8 +323,8 @@ mod tests {
         .unwrap();
         let mut engine = Engine::new(plans, RuleBook::builtin());
         let mut batch = Batch::default();
-        push(&mut batch, ActionKind::Subscribe, "a", ["basic", "", ""]);
-        push(&mut batch, ActionKind::Call, "a", ["suno", "create", "t1"]);
+        push(&mut batch, "a", Action::Subscribe { plan: "basic" });
+        push(&mut batch, "a", call("create", Some("t1")));
         batch.guess_ids(&mut AccountIds::new(0, None));
         let hash = batch.rows()[1].task_key().unwrap();
         for row in batch.rows() {

@@ -4,12 +4,12 @@
 //! formed, `malformed`, or `out_of_order` against the latest well-formed,
 //! in-order row before it in its file.
 
-use super::batch::{ActionKind, BadRow, Batch};
+use super::batch::{BadRow, Batch};
 use super::csv_source::{not_utf8, parse_whole, CsvSource, TextRecord};
 use super::source::Source;
 use super::LineError;
 use crate::core::time::{format_time, parse_time, Instant};
-use crate::core::{Action, Event, Reason, RuleBook};
+use crate::core::{ActionOf, Event, Reason, RuleBook};
 use std::borrow::Cow;
 use std::io::Read;
 
@@ -56,13 +56,13 @@ pub struct Row {
     pub merge_time: Instant,
 }
 
-/// What classifying a well-formed row learned beyond its text: kept so
-/// that [`EventFile::event`] rebuilds the event from the record without
+/// A well-formed row as parsed: its time, and its action with the column
+/// of each string, so that the event is taken from the record without
 /// parsing the time, the number or the rule book lookup again.
 #[derive(Debug, Clone, Copy)]
 struct Parsed {
     time: Instant,
-    action: ActionKind,
+    action: ActionOf<usize>,
 }
 
 /// One events file, read a row at a time.
@@ -137,11 +137,8 @@ impl<R: Read> EventFile<R> {
             Some(detail) => Err(detail),
             None => parse_event(self.source.header(), &self.columns, &self.record, rules),
         };
-        if let Ok(event) = &parsed {
-            self.parsed = Some(Parsed {
-                time: event.time,
-                action: ActionKind::of(&event.action),
-            });
+        if let Ok(event) = parsed {
+            self.parsed = Some(event);
         }
         let class = match parsed {
             Err(detail) => RowClass::Malformed { detail },
@@ -179,38 +176,26 @@ impl<R: Read> EventFile<R> {
     /// The message for a row whose fields do not make an event (its time,
     /// credits or names); rows classified good never give one.
     pub fn event(&self, rules: &RuleBook) -> Result<Event<'_>, String> {
-        match self.parsed {
-            Some(parsed) => self.rebuild(parsed),
-            None => parse_event(self.source.header(), &self.columns, &self.record, rules),
-        }
+        let parsed = match self.parsed {
+            Some(parsed) => parsed,
+            None => parse_event(self.source.header(), &self.columns, &self.record, rules)?,
+        };
+        Ok(self.event_of(parsed))
     }
 
-    /// The event of a row `advance` parsed: only the strings are taken
-    /// from the record again (the checks they passed hold still).
-    fn rebuild(&self, parsed: Parsed) -> Result<Event<'_>, String> {
-        let header = self.source.header();
-        let text = |i: usize| {
-            self.record
-                .field(self.columns[i])
-                .map_err(|c| not_utf8(header, c))
+    /// The event of a parsed row, its strings taken from the record.
+    fn event_of(&self, parsed: Parsed) -> Event<'_> {
+        // `parse_event` checked that every field it names is UTF-8.
+        let text = |column: usize| {
+            let field = self.record.field(self.columns[column]);
+            debug_assert!(field.is_ok(), "a parsed row's field is UTF-8");
+            field.unwrap_or_default()
         };
-        let action = match parsed.action {
-            ActionKind::Subscribe => Action::Subscribe { plan: text(PLAN)? },
-            ActionKind::Cancel => Action::Cancel,
-            ActionKind::ChangePlan => Action::ChangePlan { plan: text(PLAN)? },
-            ActionKind::Purchase { credits } => Action::Purchase { credits },
-            ActionKind::Call => Action::Call {
-                provider: text(PROVIDER)?,
-                operation: text(OPERATION)?,
-                task: Some(text(TASK)?).filter(|t| !t.is_empty()),
-            },
-            ActionKind::Refund => Action::Refund { task: text(TASK)? },
-        };
-        Ok(Event {
+        Event {
             time: parsed.time,
-            account: text(ACCOUNT)?,
-            action,
-        })
+            account: text(ACCOUNT),
+            action: parsed.action.map(text),
+        }
     }
 
     /// Copies the current row into `batch`, as row of file number `file`
@@ -227,24 +212,7 @@ impl<R: Read> EventFile<R> {
         };
         match (&row.class, self.parsed) {
             (RowClass::Good { .. }, Some(parsed)) => {
-                // The checks of `advance` passed: every field is UTF-8.
-                let text = |i: usize| self.record.field(self.columns[i]).unwrap_or("");
-                let fields = match parsed.action {
-                    ActionKind::Subscribe | ActionKind::ChangePlan => [text(PLAN), "", ""],
-                    ActionKind::Cancel | ActionKind::Purchase { .. } => ["", "", ""],
-                    ActionKind::Call => [text(PROVIDER), text(OPERATION), text(TASK)],
-                    ActionKind::Refund => [text(TASK), "", ""],
-                };
-                let account = text(ACCOUNT);
-                batch.push_good(
-                    file,
-                    row.line,
-                    bytes,
-                    parsed.time,
-                    parsed.action,
-                    account,
-                    fields,
-                );
+                batch.push_good(file, row.line, bytes, self.event_of(parsed));
             }
             (RowClass::OutOfOrder { detail }, _) => {
                 batch.push_bad(file, row.line, bytes, bad(Reason::OutOfOrder, detail));
@@ -271,13 +239,14 @@ impl<R: Read> EventFile<R> {
     }
 }
 
-/// Reads one row as an event. The error is the `malformed` detail.
-fn parse_event<'r>(
+/// Reads one row as an event: its time, and its action with the column of
+/// each string (every one checked). The error is the `malformed` detail.
+fn parse_event(
     header: &[String],
     columns: &[Option<usize>; 8],
-    record: &'r TextRecord,
+    record: &TextRecord,
     rules: &RuleBook,
-) -> Result<Event<'r>, String> {
+) -> Result<Parsed, String> {
     record.check_field_count(header.len())?;
     let text = |i: usize| record.field(columns[i]).map_err(|c| not_utf8(header, c));
     let time_text = text(TIME)?;
@@ -285,12 +254,11 @@ fn parse_event<'r>(
         return Err("missing field time".into());
     }
     let time = parse_time(time_text).map_err(|e| e.to_string())?;
-    let account = text(ACCOUNT)?;
-    if account.is_empty() {
+    if text(ACCOUNT)?.is_empty() {
         return Err("missing field account".into());
     }
     let name = text(EVENT)?;
-    let required = |i: usize| -> Result<&'r str, String> {
+    let required = |i: usize| -> Result<&str, String> {
         let value = text(i)?;
         if value.is_empty() {
             Err(format!(
@@ -302,51 +270,51 @@ fn parse_event<'r>(
         }
     };
     let action = match name {
-        "subscribe" => Action::Subscribe {
-            plan: required(PLAN)?,
-        },
-        "cancel" => Action::Cancel,
-        "change_plan" => Action::ChangePlan {
-            plan: required(PLAN)?,
-        },
-        "purchase" => Action::Purchase {
+        "subscribe" => {
+            required(PLAN)?;
+            ActionOf::Subscribe { plan: PLAN }
+        }
+        "cancel" => ActionOf::Cancel,
+        "change_plan" => {
+            required(PLAN)?;
+            ActionOf::ChangePlan { plan: PLAN }
+        }
+        "purchase" => ActionOf::Purchase {
             credits: parse_whole("credits", required(CREDITS)?, " of credits")?,
         },
         "call" => {
             let provider = required(PROVIDER)?;
             let operation = required(OPERATION)?;
-            let task = Some(text(TASK)?).filter(|t| !t.is_empty());
+            let has_task = !text(TASK)?.is_empty();
             // Only a call without a task needs its rule here; most calls
             // have one, and the lookup is a fair share of a row's reading.
-            let rule = task.is_none().then(|| rules.get(provider, operation));
-            if let Some(Some(rule)) = rule {
-                if rule.credits > 0 {
-                    return Err(format!(
-                        "missing field task for a call that costs {} credits",
-                        rule.credits
-                    ));
+            if !has_task {
+                if let Some(rule) = rules.get(provider, operation) {
+                    if rule.credits > 0 {
+                        return Err(format!(
+                            "missing field task for a call that costs {} credits",
+                            rule.credits
+                        ));
+                    }
                 }
             }
-            Action::Call {
-                provider,
-                operation,
-                task,
+            ActionOf::Call {
+                provider: PROVIDER,
+                operation: OPERATION,
+                task: has_task.then_some(TASK),
             }
         }
-        "refund" => Action::Refund {
-            task: required(TASK)?,
-        },
+        "refund" => {
+            required(TASK)?;
+            ActionOf::Refund { task: TASK }
+        }
         "" => return Err("missing field event".into()),
         other => {
             return Err(format!(
                 "unknown event {other} (expected one of {})",
-                crate::core::event::EVENT_NAMES.join(", ")
+                crate::core::EVENT_NAMES.join(", ")
             ))
         }
     };
-    Ok(Event {
-        time,
-        account,
-        action,
-    })
+    Ok(Parsed { time, action })
 }
