@@ -340,4 +340,60 @@ mod tests {
         }
         assert_ne!(engine.warm_task(hash), 0, "the charge's slot");
     }
+
+    proptest::proptest! {
+        /// The contract `AccountIds` keeps with the engine: for any rows in
+        /// time order, any mix of accepted and rejected events and any
+        /// as-of cut, the guessed id of every applied row is the id the
+        /// engine gives its account. (A wrong guess would cost only a
+        /// lookup, but the replay's load-ahead counts on it.)
+        #[test]
+        fn guessed_ids_are_the_engines_ids(
+            rows in proptest::collection::vec((0u8..6, 0u8..6, 0u32..3), 0..60),
+            cut in proptest::option::of(0u32..120),
+            known in 0usize..3,
+        ) {
+            let plans = PlanBook::new([Plan {
+                id: "basic".into(),
+                price_usd: Decimal::new(800, 2),
+                monthly_credits: 20,
+            }])
+            .unwrap();
+            let mut engine = Engine::new(plans, RuleBook::builtin());
+            let start = parse_time("2025-07-01T00:00:00Z").unwrap();
+            let at = |step: u32| start + chrono::TimeDelta::days(i64::from(step));
+            // Accounts the engine holds already, as after a restore.
+            for k in 0..known {
+                engine.cancel(start, &format!("k{k}")).unwrap();
+            }
+            let names: Vec<String> = (0..6).map(|a| format!("acct{a}")).collect();
+            let mut batch = Batch::default();
+            let mut step = 0;
+            for &(account, action, gap) in &rows {
+                step += gap;
+                let action = match action {
+                    0 => Action::Subscribe { plan: "basic" },
+                    1 => Action::Subscribe { plan: "gold" },
+                    2 => Action::Cancel,
+                    3 => Action::Purchase { credits: 10 },
+                    4 => call("create", Some("t")),
+                    _ => Action::Refund { task: "t" },
+                };
+                let event = Event { time: at(step), account: &names[usize::from(account)], action };
+                batch.push_good(0, 2, 0, event);
+            }
+            let as_of = cut.map(at);
+            batch.guess_ids(&mut AccountIds::new(engine.account_count(), as_of));
+            for row in batch.rows() {
+                let RowView::Good(event, guess) = batch.view(row) else {
+                    panic!("only good rows were pushed")
+                };
+                if as_of.is_some_and(|as_of| event.time > as_of) {
+                    continue;
+                }
+                let applied = engine.apply(&event).unwrap();
+                proptest::prop_assert_eq!(applied.account, guess);
+            }
+        }
+    }
 }
