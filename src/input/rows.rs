@@ -180,7 +180,7 @@ impl<R: Read> RowReader<R> {
             match scan.run(row, fields) {
                 LineEnd::Quote => {
                     fields.clear();
-                    return self.quoted_row(line, start, limit_at, bytes, fields);
+                    return self.quoted_row(line, limit_at, bytes, fields);
                 }
                 LineEnd::At(end) => {
                     if self.offset(self.pos + end + 1) > limit_at {
@@ -213,7 +213,6 @@ impl<R: Read> RowReader<R> {
     fn quoted_row(
         &mut self,
         line: u64,
-        start: u64,
         limit_at: u64,
         bytes: &mut Vec<u8>,
         fields: &mut Vec<Range<usize>>,
