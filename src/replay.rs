@@ -207,7 +207,7 @@ fn apply_batches<L: Write, J: Write>(
                 continue;
             }
             let applied = engine
-                .apply_hinted(&event, Some(hint))
+                .apply_hinted(&event, hint)
                 .map_err(|e| at(e.to_string()))?;
             record_entries(&engine, &mut statements, &mut summary, output, Some(&event))
                 .map_err(|e| e.at(name, row.line))?;

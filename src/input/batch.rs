@@ -51,7 +51,7 @@ impl BatchRow {
     /// The guessed engine id of a well-formed row's account.
     pub fn hint(&self) -> Option<AccountId> {
         match self.kind {
-            RowKind::Good { hint, .. } => Some(AccountId(hint)),
+            RowKind::Good { hint, .. } => hint,
             RowKind::Bad(_) => None,
         }
     }
@@ -81,7 +81,7 @@ enum RowKind {
         account: Span,
         /// The engine id the account is expected to have (see
         /// `Engine::apply_hinted`).
-        hint: u32,
+        hint: Option<AccountId>,
         /// See [`BatchRow::task_key`].
         task_key: Option<TaskKey>,
     },
@@ -103,7 +103,7 @@ pub struct BadRow {
 /// What a row of a batch is, as the applying side sees it.
 pub enum RowView<'a> {
     /// A well-formed, in-order row, with the guess of its account's id.
-    Good(Event<'a>, AccountId),
+    Good(Event<'a>, Option<AccountId>),
     /// A `malformed` or `out_of_order` row.
     Bad(&'a BadRow),
 }
@@ -164,7 +164,7 @@ impl Batch {
                 action,
                 account,
                 // Filled in by `guess_ids` before the batch is handed over.
-                hint: u32::MAX,
+                hint: None,
                 task_key: None,
             },
         });
@@ -186,11 +186,12 @@ impl Batch {
             } = &mut row.kind
             {
                 *hint = ids.guess(account.of(text), *time);
-                *task_key = action
-                    .task()
-                    .map(|span| span.of(text))
-                    .filter(|task| !task.is_empty())
-                    .map(|task| TaskKey::of(AccountId(*hint), task));
+                *task_key = match (*hint, action.task()) {
+                    (Some(id), Some(span)) if !span.of(text).is_empty() => {
+                        Some(TaskKey::of(id, span.of(text)))
+                    }
+                    _ => None,
+                };
             }
         }
     }
@@ -221,7 +222,7 @@ impl Batch {
                     account: self.text(*account),
                     action: action.map(|span| self.text(span)),
                 };
-                RowView::Good(event, AccountId(*hint))
+                RowView::Good(event, *hint)
             }
         }
     }
@@ -241,7 +242,7 @@ pub fn describe_event<'a>(event: &Event<'a>) -> (String, &'a str, &'static str) 
 #[derive(Debug)]
 pub struct AccountIds {
     ids: FxHashMap<SmolStr, u32>,
-    next: u32,
+    next: Option<u32>,
     as_of: Option<Instant>,
 }
 
@@ -251,23 +252,25 @@ impl AccountIds {
     pub fn new(first: usize, as_of: Option<Instant>) -> Self {
         AccountIds {
             ids: FxHashMap::default(),
-            next: u32::try_from(first).unwrap_or(u32::MAX),
+            next: u32::try_from(first).ok(),
             as_of,
         }
     }
 
-    /// The id the engine will give the account of a good row at `time`.
-    pub fn guess(&mut self, account: &str, time: Instant) -> u32 {
+    /// The id the engine will give the account of a good row at `time`;
+    /// `None` for a new account in a row the replay will not apply (later
+    /// than the as-of time), or past `u32::MAX` accounts.
+    pub fn guess(&mut self, account: &str, time: Instant) -> Option<AccountId> {
         if let Some(&id) = self.ids.get(account) {
-            return id;
+            return Some(AccountId(id));
         }
         if self.as_of.is_some_and(|as_of| time > as_of) {
-            return u32::MAX;
+            return None;
         }
-        let id = self.next;
-        self.next = self.next.saturating_add(1);
+        let id = self.next?;
+        self.next = id.checked_add(1);
         self.ids.insert(SmolStr::new(account), id);
-        id
+        Some(AccountId(id))
     }
 }
 
@@ -332,11 +335,7 @@ mod tests {
                 panic!("good rows")
             };
             assert_eq!(engine.warm_task(hash), 0, "nothing remembered yet");
-            engine
-                .apply_hinted(&event, Some(id))
-                .unwrap()
-                .outcome
-                .unwrap();
+            engine.apply_hinted(&event, id).unwrap().outcome.unwrap();
         }
         assert_ne!(engine.warm_task(hash), 0, "the charge's slot");
     }
@@ -392,7 +391,7 @@ mod tests {
                     continue;
                 }
                 let applied = engine.apply(&event).unwrap();
-                proptest::prop_assert_eq!(applied.account, guess);
+                proptest::prop_assert_eq!(Some(applied.account), guess);
             }
         }
     }

@@ -461,7 +461,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                     line: batch_row.line,
                 };
                 let row = match batch.view(batch_row) {
-                    RowView::Good(event, hint) => Row::Good(event, Some(hint)),
+                    RowView::Good(event, hint) => Row::Good(event, hint),
                     RowView::Bad(bad) => Row::Bad {
                         reason: bad.reason,
                         detail: &bad.detail,

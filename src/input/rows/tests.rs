@@ -1,4 +1,3 @@
-
 //! The rows and errors of [`RowReader`] against the csv crate as the
 //! reader before it configured it, over input handed out in pieces of
 //! arbitrary sizes, so that rows, line breaks, quotes and byte-order
