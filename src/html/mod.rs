@@ -18,6 +18,17 @@ use std::path::Path;
 /// The default of `--html-accounts`.
 pub const DEFAULT_ACCOUNT_PAGES: usize = 1000;
 
+/// Whether `name` is a file the report writes (`index.html`,
+/// `account-NNNNN.html`): a folder holding only such files may be replaced
+/// by a new report.
+pub fn is_page(name: &str) -> bool {
+    name == "index.html"
+        || name
+            .strip_prefix("account-")
+            .and_then(|rest| rest.strip_suffix(".html"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Gathers what the pages show as the replay goes.
 pub struct HtmlReport {
     rules: RuleBook,
@@ -37,7 +48,7 @@ impl HtmlReport {
     }
 
     /// Writes `index.html` and the account pages into `dir` (created if
-    /// missing).
+    /// missing): the staging folder of the run, published whole.
     pub fn write(self, dir: &Path) -> io::Result<()> {
         let data = &self.data;
         let mut by_usage: Vec<usize> = (0..data.accounts.len()).collect();
