@@ -112,7 +112,7 @@ fn check_fixture(name: &str) {
     assert_eq!(revenue, expected, "{name}: revenue per month");
 
     // Every account page: its statement rows are its statements.csv rows,
-    // and its bucket chart has a step point pair per ledger entry.
+    // and its bucket chart has a step point pair per day with entries.
     // statements.csv's columns from cycle_start to expired.
     let columns = &creditsim::report::statements::HEADER[1..13];
     let links: Vec<(String, String)> = rows(&index, "top-usage")
@@ -156,16 +156,31 @@ fn check_fixture(name: &str) {
         let mut want_sorted = want.clone();
         want_sorted.sort();
         assert_eq!(got, want_sorted, "{name}: statement of {account}");
-        let entries = ledger.iter().filter(|l| l["account"] == account).count();
+        // The buckets after the last entry of each UTC day with one.
+        let mut by_day: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for l in ledger.iter().filter(|l| l["account"] == account) {
+            by_day.insert(
+                l["time"][..10].to_owned(),
+                ["time", "extra_balance", "subscription_balance"]
+                    .iter()
+                    .map(|c| l[*c].clone())
+                    .collect(),
+            );
+        }
+        let days = by_day.len();
         let charts = chart_points(&page);
         assert_eq!(charts.len(), 2, "{name}: two charts on {file}");
-        let steps = (2 * entries).saturating_sub(1);
+        let steps = (2 * days).saturating_sub(1);
         assert_eq!(
             charts[0],
-            if entries == 0 { vec![] } else { vec![steps; 2] },
-            "{name}: bucket chart of {account}: {entries} entries"
+            if days == 0 { vec![] } else { vec![steps; 2] },
+            "{name}: bucket chart of {account}: {days} days"
         );
-        assert_eq!(rows(&page, "buckets").len(), entries);
+        assert_eq!(
+            rows(&page, "buckets"),
+            by_day.into_values().collect::<Vec<_>>(),
+            "{name}: buckets of {account} day by day"
+        );
     }
     // An account named only by rejected rows has a page too: it shows
     // its rejections.

@@ -31,7 +31,6 @@ pub fn is_page(name: &str) -> bool {
 
 /// Gathers what the pages show as the replay goes.
 pub struct HtmlReport {
-    rules: RuleBook,
     pages: usize,
     data: Collected,
 }
@@ -41,9 +40,8 @@ impl HtmlReport {
     /// usage. `rules` must be the engine's, to name the providers.
     pub fn new(rules: RuleBook, pages: usize) -> Self {
         HtmlReport {
-            rules,
             pages,
-            data: Collected::default(),
+            data: Collected::new(&rules),
         }
     }
 
@@ -65,7 +63,7 @@ impl HtmlReport {
         for (rank, &i) in by_usage.iter().take(pages).enumerate() {
             std::fs::write(
                 dir.join(pages::account_file(rank)),
-                pages::account(&data.accounts[i]),
+                pages::account(&data.accounts[i], &data.providers),
             )?;
         }
         Ok(())
@@ -79,7 +77,7 @@ impl EntrySink for HtmlReport {
         account: &str,
         _event: Option<&Event<'_>>,
     ) -> io::Result<()> {
-        self.data.entry(entry, account, &self.rules);
+        self.data.entry(entry, account);
         Ok(())
     }
 
