@@ -112,7 +112,7 @@ fn check_fixture(name: &str) {
     assert_eq!(revenue, expected, "{name}: revenue per month");
 
     // Every account page: its statement rows are its statements.csv rows,
-    // and its bucket chart has a step point pair per day with entries.
+    // and its bucket chart has a step point pair per ledger entry.
     // statements.csv's columns from cycle_start to expired.
     let columns = &creditsim::report::statements::HEADER[1..13];
     let links: Vec<(String, String)> = rows(&index, "top-usage")
@@ -156,30 +156,31 @@ fn check_fixture(name: &str) {
         let mut want_sorted = want.clone();
         want_sorted.sort();
         assert_eq!(got, want_sorted, "{name}: statement of {account}");
-        // The buckets after the last entry of each UTC day with one.
-        let mut by_day: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for l in ledger.iter().filter(|l| l["account"] == account) {
-            by_day.insert(
-                l["time"][..10].to_owned(),
+        // The buckets after each entry (the fixtures stay below the cap
+        // past which entries are merged).
+        let buckets: Vec<Vec<String>> = ledger
+            .iter()
+            .filter(|l| l["account"] == account)
+            .map(|l| {
                 ["time", "extra_balance", "subscription_balance"]
                     .iter()
                     .map(|c| l[*c].clone())
-                    .collect(),
-            );
-        }
-        let days = by_day.len();
+                    .collect()
+            })
+            .collect();
+        let entries = buckets.len();
         let charts = chart_points(&page);
         assert_eq!(charts.len(), 2, "{name}: two charts on {file}");
-        let steps = (2 * days).saturating_sub(1);
+        let steps = (2 * entries).saturating_sub(1);
         assert_eq!(
             charts[0],
-            if days == 0 { vec![] } else { vec![steps; 2] },
-            "{name}: bucket chart of {account}: {days} days"
+            if entries == 0 { vec![] } else { vec![steps; 2] },
+            "{name}: bucket chart of {account}: {entries} entries"
         );
         assert_eq!(
             rows(&page, "buckets"),
-            by_day.into_values().collect::<Vec<_>>(),
-            "{name}: buckets of {account} day by day"
+            buckets,
+            "{name}: buckets of {account} after each entry"
         );
     }
     // An account named only by rejected rows has a page too: it shows
@@ -472,5 +473,81 @@ fn a_run_killed_while_publishing_leaves_the_old_pages_or_the_new_ones() {
             String::from_utf8_lossy(&run.stderr)
         );
         assert_eq!(names(&html), old);
+    }
+}
+
+#[test]
+fn simulate_html_matches_scenarios_csv_and_accounts_csv() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (out, html) = (tmp.path().join("out"), tmp.path().join("html"));
+    let run = creditsim(
+        &fixtures().join("simulate"),
+        &[
+            "simulate",
+            "--plans",
+            "plans.csv",
+            "--scenarios",
+            "scenarios.toml",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--html",
+            html.to_str().expect("utf-8"),
+            "events.csv",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(names(&html), ["index.html"]);
+    let page = std::fs::read_to_string(html.join("index.html")).expect("index.html");
+    assert_eq!(manifest_files(&out, "index.html").len(), 1, "listed");
+
+    // Revenue by scenario: scenarios.csv's columns, row by row.
+    let scenarios = csv(&out.join("scenarios.csv"));
+    let columns = [
+        "scenario",
+        "accounts",
+        "fees_usd",
+        "purchases_usd",
+        "revenue_usd",
+        "revenue_delta_usd",
+    ];
+    let want: Vec<Vec<String>> = scenarios
+        .iter()
+        .map(|s| columns.iter().map(|c| s[*c].clone()).collect())
+        .collect();
+    assert_eq!(rows(&page, "scenarios"), want);
+
+    // Each scenario's histogram counts accounts.csv's deltas: every
+    // account in exactly one bin, each bin's count recounted.
+    let accounts = csv(&out.join("accounts.csv"));
+    let charts = html_pages::bar_counts(&page);
+    assert_eq!(
+        charts.len(),
+        scenarios.len(),
+        "a chart per scenario and one of revenue"
+    );
+    assert_eq!(charts[0], scenarios.len(), "a bar per run");
+    for (n, s) in scenarios.iter().skip(1).enumerate() {
+        let name = &s["scenario"];
+        let deltas: Vec<rust_decimal::Decimal> = accounts
+            .iter()
+            .filter(|a| a["scenario"] == *name)
+            .map(|a| decimal(&a["revenue_delta_usd"]))
+            .collect();
+        let bins = rows(&page, &format!("deltas-{name}"));
+        assert!(!bins.is_empty(), "{name}: bins");
+        assert_eq!(charts[n + 1], bins.len(), "{name}: a bar per bin");
+        let mut total = 0;
+        for bin in &bins {
+            let (from, to) = (decimal(&bin[0]), decimal(&bin[1]));
+            let count: usize = bin[2].parse().expect("count");
+            let recount = deltas.iter().filter(|d| from <= **d && **d < to).count();
+            assert_eq!(count, recount, "{name}: [{from}, {to})");
+            total += count;
+        }
+        assert_eq!(total, deltas.len(), "{name}: every account counted");
     }
 }

@@ -3,11 +3,12 @@
 //! buckets day by day and its statement per cycle.
 //!
 //! Memory is bounded per account, whatever the number of rows: the bucket
-//! chart keeps the buckets at the end of each UTC day with a movement
-//! (the last entry's balances), not one point per entry, and at most
-//! [`MAX_POINTS`] of them: past that the days are merged into spans of 2,
-//! then 4, 8, ... days, each keeping its last values. The points depend
-//! only on the entries, so the pages stay deterministic. Cycles are kept
+//! chart keeps one point per ledger entry (its balances after the entry)
+//! up to [`MAX_POINTS`]; past that the points are merged into spans of
+//! time aligned on the epoch, a minute, then 2, 4, 8, ... minutes, as
+//! long as needed to keep at most [`MAX_POINTS`], each span keeping the
+//! balances after its last entry. The points depend only on the entries,
+//! so the pages stay deterministic. Cycles are kept
 //! as one row per account and cycle (as many as statements.csv has), with
 //! the providers as small indices. Only the busiest accounts get a page,
 //! but which ones is known only at the end, so every account is followed.
@@ -20,8 +21,8 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The most bucket points kept per account: a year of days.
-pub const MAX_POINTS: usize = 366;
+/// The most bucket points kept per account.
+pub const MAX_POINTS: usize = 128;
 
 /// A billing month: the year and month of the cycle's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,22 +75,24 @@ pub struct Point {
     pub subscription: u64,
 }
 
-const DAY: i64 = 86_400;
+/// The first span of time points are merged into, in seconds.
+const FIRST_SPAN: i64 = 60;
 
 /// The bucket points of one account, at most [`MAX_POINTS`].
 #[derive(Debug, Default)]
 pub struct Points {
-    /// Days per point, a power of two (0 before the first point).
-    span_days: i64,
+    /// Seconds per point: 0 (one point per entry) until the cap is
+    /// reached, then a minute, doubled as often as needed.
+    span: i64,
     points: Vec<Point>,
 }
 
 /// Appends `point`, or overwrites the last point when both fall in the
-/// same span of `span_days` days.
-fn keep_last(points: &mut Vec<Point>, point: Point, span_days: i64) {
-    let span = |time: Instant| time.timestamp().div_euclid(DAY.saturating_mul(span_days));
+/// same span of `span` seconds (never when `span` is 0).
+fn keep_last(points: &mut Vec<Point>, point: Point, span: i64) {
+    let of = |time: Instant| time.timestamp().div_euclid(span);
     match points.last_mut() {
-        Some(last) if span(last.time) == span(point.time) => *last = point,
+        Some(last) if span > 0 && of(last.time) == of(point.time) => *last = point,
         _ => points.push(point),
     }
 }
@@ -97,13 +100,16 @@ fn keep_last(points: &mut Vec<Point>, point: Point, span_days: i64) {
 impl Points {
     /// Follows one movement.
     fn push(&mut self, point: Point) {
-        self.span_days = self.span_days.max(1);
-        keep_last(&mut self.points, point, self.span_days);
-        if self.points.len() > MAX_POINTS {
-            self.span_days = self.span_days.saturating_mul(2);
+        keep_last(&mut self.points, point, self.span);
+        while self.points.len() > MAX_POINTS {
+            self.span = if self.span == 0 {
+                FIRST_SPAN
+            } else {
+                self.span.saturating_mul(2)
+            };
             let mut merged: Vec<Point> = Vec::with_capacity(MAX_POINTS + 1);
             for &p in &self.points {
-                keep_last(&mut merged, p, self.span_days);
+                keep_last(&mut merged, p, self.span);
             }
             self.points = merged;
         }
@@ -114,10 +120,9 @@ impl Points {
         &self.points
     }
 
-    /// Days per point (1 until an account has more than [`MAX_POINTS`]
-    /// days with a movement).
-    pub fn span_days(&self) -> i64 {
-        self.span_days.max(1)
+    /// Seconds per point: 0 while every entry has its point.
+    pub fn span_seconds(&self) -> i64 {
+        self.span
     }
 }
 
@@ -346,30 +351,35 @@ mod tests {
     }
 
     #[test]
-    fn a_day_keeps_its_last_values() {
+    fn every_entry_has_a_point_up_to_the_cap() {
         let mut points = Points::default();
-        for (time, extra) in [(10, 1), (20, 2), (DAY + 5, 3), (DAY + 6, 4)] {
+        for (time, extra) in [(10, 1), (10, 2), (20, 3)] {
             points.push(point(time, extra));
         }
-        assert_eq!(points.as_slice(), [point(20, 2), point(DAY + 6, 4)]);
-        assert_eq!(points.span_days(), 1);
+        assert_eq!(
+            points.as_slice(),
+            [point(10, 1), point(10, 2), point(20, 3)]
+        );
+        assert_eq!(points.span_seconds(), 0);
     }
 
     #[test]
-    fn past_the_cap_days_merge_into_longer_spans() {
+    fn past_the_cap_entries_merge_into_spans_keeping_the_last_values() {
         let mut points = Points::default();
-        let days = 3 * MAX_POINTS as i64;
-        for day in 0..days {
-            points.push(point(day * DAY + 1, day as u64));
+        // An entry every 30 s: a minute holds two, so the first span
+        // halves them, and again when they fill up.
+        let entries = 3 * MAX_POINTS as i64;
+        for n in 0..entries {
+            points.push(point(n * 30, n as u64));
         }
         let kept = points.as_slice();
         assert!(kept.len() <= MAX_POINTS, "{} points", kept.len());
-        assert_eq!(points.span_days(), 4);
-        // Each span keeps its last day; the last point is the last value.
-        assert_eq!(kept[0], point(3 * DAY + 1, 3));
+        assert_eq!(points.span_seconds(), 120);
+        // Each span keeps its last entry; the last point is the last value.
+        assert_eq!(kept[0], point(90, 3));
         assert_eq!(
             kept.last(),
-            Some(&point((days - 1) * DAY + 1, days as u64 - 1))
+            Some(&point((entries - 1) * 30, entries as u64 - 1))
         );
         assert!(kept.windows(2).all(|w| w[0].time < w[1].time));
     }

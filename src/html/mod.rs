@@ -3,15 +3,19 @@
 //! page and a page for each of the busiest accounts. It follows the
 //! replay as an [`EntrySink`] and writes its pages once the run is over;
 //! the bytes depend only on the input (no time stamps, sorted lists).
+//! `simulate --html DIR` writes one page from the comparison
+//! ([`write_simulation`]).
 
 mod chart;
 mod collect;
 mod pages;
+mod simulate;
 
 use crate::core::{Applied, Event, LedgerEntry, RuleBook};
 use crate::report::rejections::RejectedRow;
 use crate::report::sink::EntrySink;
 use collect::Collected;
+pub use simulate::write_simulation;
 use std::io;
 use std::path::Path;
 

@@ -17,7 +17,7 @@ th{background:#eee}td.t,th.t{text-align:left}\
 /// How many accounts each top list of the overview shows.
 const TOP: usize = 20;
 
-fn page(title: &str, body: Markup) -> String {
+pub(super) fn page(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -32,7 +32,7 @@ fn page(title: &str, body: Markup) -> String {
     .into_string()
 }
 
-fn figure(chart: String, table: Markup) -> Markup {
+pub(super) fn figure(chart: String, table: Markup) -> Markup {
     html! {
         div.figure {
             div.chart { (PreEscaped(chart)) }
@@ -41,7 +41,7 @@ fn figure(chart: String, table: Markup) -> Markup {
     }
 }
 
-fn month_labels(months: &[String]) -> impl Fn(f64) -> String + '_ {
+pub(super) fn month_labels(months: &[String]) -> impl Fn(f64) -> String + '_ {
     move |x: f64| {
         let i = x.round();
         if (x - i).abs() > 0.01 || i < 0.0 {
@@ -211,7 +211,7 @@ pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
 /// its usage per cycle by provider.
 pub fn account(data: &AccountData, providers: &Providers) -> String {
     let points = data.points.as_slice();
-    let span = data.points.span_days();
+    let span = data.points.span_seconds();
     let buckets = line_chart(
         &format!("Buckets of {} over time (credits)", data.name),
         &[
@@ -292,12 +292,16 @@ pub fn account(data: &AccountData, providers: &Providers) -> String {
         (figure(buckets, html! {
             details {
                 summary {
-                    "The buckets at the end of each of the " (points.len())
-                    @if span == 1 { " days" } @else { " spans of " (span) " days" }
-                    " with a movement (UTC)"
+                    @if span == 0 {
+                        "The buckets after each of the " (points.len()) " ledger entries"
+                    } @else {
+                        "The buckets after the last entry of each of the " (points.len())
+                        " spans of " (span / 60) " minutes with entries (the account has more than "
+                        (super::collect::MAX_POINTS) ")"
+                    }
                 }
                 table #buckets {
-                    caption { "Buckets after the last entry of each day with a movement" }
+                    caption { "Buckets after each ledger entry (or span of entries)" }
                     tr { th.t { "time" } th { "extra" } th { "subscription" } }
                     @for p in points {
                         tr { td.t { (format_time(p.time)) } td { (p.extra) } td { (p.subscription) } }
