@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The most bucket points kept per account.
-pub const MAX_POINTS: usize = 128;
+pub const MAX_POINTS: usize = 32;
 
 /// A billing month: the year and month of the cycle's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -134,8 +134,9 @@ pub struct AccountData {
     pub used: i128,
     pub rejections: u64,
     pub points: Points,
-    /// By cycle start.
-    pub cycles: BTreeMap<Instant, CycleRow>,
+    /// Sorted by cycle start (entries come in time order, so a new cycle
+    /// is nearly always the last).
+    pub cycles: Vec<CycleRow>,
 }
 
 /// The providers of the rule book, sorted by name, and the provider of
@@ -287,11 +288,22 @@ impl Collected {
             extra: entry.extra_balance,
             subscription: entry.subscription_balance,
         });
-        let row = data.cycles.entry(start).or_insert_with(|| CycleRow {
-            start,
-            end: entry.cycle.end,
-            ..CycleRow::default()
-        });
+        let at = match data.cycles.last() {
+            Some(last) if last.start == start => data.cycles.len() - 1,
+            _ => match data.cycles.binary_search_by_key(&start, |c| c.start) {
+                Ok(at) => at,
+                Err(at) => {
+                    let row = CycleRow {
+                        start,
+                        end: entry.cycle.end,
+                        ..CycleRow::default()
+                    };
+                    data.cycles.insert(at, row);
+                    at
+                }
+            },
+        };
+        let row = &mut data.cycles[at];
         if row.plan.is_none() {
             row.plan.clone_from(&entry.plan);
         }

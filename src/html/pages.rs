@@ -232,7 +232,7 @@ pub fn account(data: &AccountData, providers: &Providers) -> String {
         ],
         &day_label,
     );
-    let cycles: Vec<_> = data.cycles.values().collect();
+    let cycles: Vec<_> = data.cycles.iter().collect();
     let used: std::collections::BTreeSet<u16> = cycles
         .iter()
         .flat_map(|c| c.by_provider.iter().map(|&(p, _)| p))
