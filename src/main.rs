@@ -178,11 +178,13 @@ struct ReplayArgs {
     /// books/july.journal, then hledger -f books/july.journal bal
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
-    /// Also write a static HTML report into this folder (created if
-    /// missing): index.html (revenue, credits and rejections per billing
-    /// month, the top accounts) and a page per account with its statement
-    /// and charts. Self-contained: no script, font or network. Example:
-    /// --html reports/2025-07-html
+    /// Also write a static HTML report into this folder: index.html
+    /// (revenue, credits and rejections per billing month, the top
+    /// accounts) and a page per account with its statement and charts.
+    /// Self-contained: no script, font or network. Staged and published
+    /// whole with the reports (the old folder replaced, never mixed) and
+    /// listed in manifest.json; an existing folder must hold only pages of
+    /// an earlier report. Example: --html reports/2025-07-html
     #[arg(long, value_name = "DIR")]
     html: Option<PathBuf>,
     /// How many account pages --html writes: the accounts with the most
@@ -383,8 +385,11 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         Some(path) => Some(open_journal(&mut dir, path, engine.rules().clone())?),
         None => None,
     };
-    let mut html = args
-        .html
+    let html_staged = match &args.html {
+        Some(path) => Some(open_html(&mut dir, path, &REPORT_FILES)?),
+        None => None,
+    };
+    let mut html = html_staged
         .as_ref()
         .map(|_| HtmlReport::new(engine.rules().clone(), args.html_accounts));
     let mut sinks = Fanout(Vec::new());
@@ -443,6 +448,11 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
         finish(writer.finish().map_err(journal_error)?).map_err(journal_error)?;
     }
+    if let (Some(report), Some(staged), Some(path)) = (html, &html_staged, &args.html) {
+        report
+            .write(staged)
+            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+    }
     describe_run(
         dir.manifest_mut(),
         &args.common,
@@ -454,13 +464,44 @@ fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     if let Some(path) = &args.journal {
         println!("wrote journal {}", path.display());
     }
-    if let (Some(report), Some(path)) = (html, &args.html) {
-        report
-            .write(path)
-            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+    if let Some(path) = &args.html {
         println!("wrote html {}", path.display());
     }
     Ok(())
+}
+
+/// Stages the `--html` folder with the run's reports (`reports`, the
+/// names the run writes in `--out`): its pages are written there and
+/// published whole when the run commits.
+fn open_html(
+    dir: &mut ReportDir,
+    path: &std::path::Path,
+    reports: &[&str],
+) -> Result<PathBuf, Failure> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let same_folder = match (folder.canonicalize(), dir.path().canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if same_folder && (reports.contains(&name) || name == MANIFEST_FILE) {
+        return Err(Failure::Input(format!(
+            "--html {}: would overwrite a report of --out",
+            path.display()
+        )));
+    }
+    dir.open_folder(path, creditsim::html::is_page)
+        .map_err(|e| {
+            let message = format!("--html {}: {e}", path.display());
+            if e.kind() == io::ErrorKind::InvalidInput {
+                Failure::Input(message)
+            } else {
+                Failure::Other(message)
+            }
+        })
 }
 
 /// The journal's writer, its file staged and published with the reports.

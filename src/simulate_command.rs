@@ -2,7 +2,9 @@
 //! section 10). The rules live in `creditsim::simulate`; this file parses
 //! the arguments, opens the files and writes the report folder.
 
-use super::{check_out, describe_run, finish, prepare, write_end_reports, Common, Failure};
+use super::{
+    check_out, describe_run, finish, open_html, prepare, write_end_reports, Common, Failure,
+};
 use crate::diagnostic::Diagnostic;
 use clap::Args;
 use creditsim::core::money::Usd;
@@ -92,6 +94,14 @@ pub struct SimulateArgs {
     /// published together when the run succeeds.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Also write a static HTML page into this folder (index.html): revenue
+    /// by scenario against the baseline, and for each scenario how many
+    /// accounts would pay how much more or less (a histogram of
+    /// accounts.csv's revenue_delta_usd), each chart beside its table.
+    /// Published whole with the reports and listed in manifest.json, as
+    /// replay --html. Example: --html whatif-html
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
 }
 
 type Reports = RunReports<BufWriter<File>>;
@@ -119,6 +129,15 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
     check_out(&args.out)?;
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
+    let html_staged = match &args.html {
+        Some(path) => {
+            let mut names = vec!["scenarios.csv", "accounts.csv", "best_plans.csv"];
+            names.push(creditsim::simulate::BASELINE);
+            names.extend(scenarios.iter().map(|s| s.name.as_str()));
+            Some(open_html(&mut dir, path, &names)?)
+        }
+        None => None,
+    };
     let open_reports = |name: &str| -> io::Result<Option<Reports>> {
         if !args.reports {
             return Ok(None);
@@ -142,6 +161,10 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
             },
         )?;
     write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;
+    if let (Some(staged), Some(path)) = (&html_staged, &args.html) {
+        creditsim::html::write_simulation(&comparison, staged)
+            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+    }
     for done in finished {
         let (Some(reports), Some(engine)) = (done.reports, done.engine) else {
             continue;
@@ -175,6 +198,9 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
     let out = dir.path().display().to_string();
     dir.commit().map_err(out_error)?;
     print_comparison(&out, &comparison, args.best_plan);
+    if let Some(path) = &args.html {
+        println!("wrote html {}", path.display());
+    }
     Ok(())
 }
 

@@ -156,7 +156,19 @@ fn check_fixture(name: &str) {
         let mut want_sorted = want.clone();
         want_sorted.sort();
         assert_eq!(got, want_sorted, "{name}: statement of {account}");
-        let entries = ledger.iter().filter(|l| l["account"] == account).count();
+        // The buckets after each entry (the fixtures stay below the cap
+        // past which entries are merged).
+        let buckets: Vec<Vec<String>> = ledger
+            .iter()
+            .filter(|l| l["account"] == account)
+            .map(|l| {
+                ["time", "extra_balance", "subscription_balance"]
+                    .iter()
+                    .map(|c| l[*c].clone())
+                    .collect()
+            })
+            .collect();
+        let entries = buckets.len();
         let charts = chart_points(&page);
         assert_eq!(charts.len(), 2, "{name}: two charts on {file}");
         let steps = (2 * entries).saturating_sub(1);
@@ -165,7 +177,11 @@ fn check_fixture(name: &str) {
             if entries == 0 { vec![] } else { vec![steps; 2] },
             "{name}: bucket chart of {account}: {entries} entries"
         );
-        assert_eq!(rows(&page, "buckets").len(), entries);
+        assert_eq!(
+            rows(&page, "buckets"),
+            buckets,
+            "{name}: buckets of {account} after each entry"
+        );
     }
     // An account named only by rejected rows has a page too: it shows
     // its rejections.
@@ -236,4 +252,302 @@ fn rejections_by_reason_match_rejections_csv() {
         .map(|r| (r[0].clone(), r[1].parse().expect("count")))
         .collect();
     assert_eq!(got, expected);
+}
+
+/// Replays `seed_rules` in `work` (a copy of its events beside the plans)
+/// with `--out out` and `--html HTML`, plus `extra`.
+fn replay_seed(work: &Path, html: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "replay",
+        "--plans",
+        "plans.csv",
+        "--out",
+        "out",
+        "--html",
+        html,
+    ];
+    args.extend(extra);
+    args.push("events.csv");
+    creditsim(work, &args)
+}
+
+/// A folder with the seed fixture's plans and events.
+fn seed_work() -> tempfile::TempDir {
+    let work = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        fixtures().join("plans.example.csv"),
+        work.path().join("plans.csv"),
+    )
+    .expect("plans");
+    std::fs::copy(
+        fixtures().join("seed_rules/events.csv"),
+        work.path().join("events.csv"),
+    )
+    .expect("events");
+    work
+}
+
+/// The names in `dir`, sorted, but the lock file.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = common::files_left(dir)
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `(path, size, xxh3_64)` of the manifest's files whose path contains
+/// `part`.
+fn manifest_files(out: &Path, part: &str) -> Vec<(String, u64, String)> {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["size"].as_u64().expect("size"),
+                f["xxh3_64"].as_str().expect("hash").to_owned(),
+            )
+        })
+        .filter(|(path, _, _)| path.contains(part))
+        .collect()
+}
+
+#[test]
+fn html_inside_out_is_published_with_the_reports_and_listed_in_the_manifest() {
+    let work = seed_work();
+    let out = work.path().join("out");
+    let run = replay_seed(work.path(), "out/html", &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pages = ["account-00001.html", "account-00002.html", "index.html"];
+    assert_eq!(names(&out.join("html")), pages);
+    // No staging folder is left, and every page is listed, relative to
+    // --out, with its size and hash.
+    assert!(names(&out)
+        .iter()
+        .all(|n| !n.starts_with(".creditsim-run-")));
+    let listed = manifest_files(&out, "html/");
+    let expected: Vec<(String, u64, String)> = pages
+        .iter()
+        .map(|page| {
+            let path = out.join("html").join(page);
+            let record = creditsim::report::manifest::hash_file(&path, "").expect("hash");
+            (format!("html/{page}"), record.size, record.xxh3_64)
+        })
+        .collect();
+    assert_eq!(listed, expected);
+
+    // A second run replaces the folder whole: the page it no longer
+    // writes is gone, from the folder and from the manifest.
+    let run = replay_seed(work.path(), "out/html", &["--html-accounts", "1"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        names(&out.join("html")),
+        ["account-00001.html", "index.html"]
+    );
+    assert_eq!(manifest_files(&out, "html/").len(), 2);
+}
+
+#[test]
+fn html_outside_out_is_listed_with_absolute_paths() {
+    let work = seed_work();
+    let run = replay_seed(work.path(), "site", &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let site = work.path().canonicalize().expect("real path").join("site");
+    let listed = manifest_files(&work.path().join("out"), "index.html");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, site.join("index.html").display().to_string());
+    // The staging folder in the site's parent is gone.
+    assert!(names(work.path())
+        .iter()
+        .all(|n| !n.starts_with(".creditsim-run-")));
+}
+
+#[test]
+fn a_failed_run_leaves_no_html_folder_and_keeps_the_old_one() {
+    let work = seed_work();
+    let run = replay_seed(work.path(), "site", &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let before = std::fs::read(work.path().join("site/index.html")).expect("index");
+    // A malformed row after some good ones stops the run (exit 2) once
+    // pages had started to gather.
+    let mut events = std::fs::read_to_string(work.path().join("events.csv")).expect("events");
+    events.push_str("2025-13-01T00:00:00Z,pat,purchase,,,,,10\n");
+    std::fs::write(work.path().join("events.csv"), events).expect("write");
+    for html in ["site", "fresh"] {
+        let run = replay_seed(work.path(), html, &[]);
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{html}: the bad row stops the run"
+        );
+    }
+    assert!(!work.path().join("fresh").exists(), "no half folder");
+    assert_eq!(
+        names(&work.path().join("site")),
+        ["account-00001.html", "account-00002.html", "index.html"]
+    );
+    assert_eq!(
+        std::fs::read(work.path().join("site/index.html")).expect("index"),
+        before
+    );
+    assert!(names(work.path())
+        .iter()
+        .all(|n| !n.starts_with(".creditsim-run-")));
+}
+
+#[test]
+fn a_run_killed_while_publishing_leaves_the_old_pages_or_the_new_ones() {
+    use std::io::BufRead;
+    let work = seed_work();
+    let run = replay_seed(work.path(), "out/html", &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let html = work.path().join("out/html");
+    let old = names(&html);
+    // Killed after the first report is renamed (before the folder is) and
+    // after all but the manifest: the folder holds one run's pages.
+    for (point, pages) in [
+        ("rename", old.clone()),
+        (
+            "manifest",
+            vec!["account-00001.html".into(), "index.html".into()],
+        ),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_creditsim"))
+            .current_dir(work.path())
+            .args([
+                "replay",
+                "--plans",
+                "plans.csv",
+                "--out",
+                "out",
+                "--html",
+                "out/html",
+                "--html-accounts",
+                "1",
+                "events.csv",
+            ])
+            .env("CREDITSIM_TEST_PAUSE", point)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("creditsim runs");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stderr.as_mut().expect("stderr"))
+            .read_line(&mut line)
+            .expect("line");
+        assert_eq!(line, format!("creditsim: paused before {point}\n"));
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_eq!(names(&html), pages, "killed before {point}");
+        // The next run cleans up and publishes.
+        let run = replay_seed(work.path(), "out/html", &[]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(names(&html), old);
+    }
+}
+
+#[test]
+fn simulate_html_matches_scenarios_csv_and_accounts_csv() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (out, html) = (tmp.path().join("out"), tmp.path().join("html"));
+    let run = creditsim(
+        &fixtures().join("simulate"),
+        &[
+            "simulate",
+            "--plans",
+            "plans.csv",
+            "--scenarios",
+            "scenarios.toml",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--html",
+            html.to_str().expect("utf-8"),
+            "events.csv",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(names(&html), ["index.html"]);
+    let page = std::fs::read_to_string(html.join("index.html")).expect("index.html");
+    assert_eq!(manifest_files(&out, "index.html").len(), 1, "listed");
+
+    // Revenue by scenario: scenarios.csv's columns, row by row.
+    let scenarios = csv(&out.join("scenarios.csv"));
+    let columns = [
+        "scenario",
+        "accounts",
+        "fees_usd",
+        "purchases_usd",
+        "revenue_usd",
+        "revenue_delta_usd",
+    ];
+    let want: Vec<Vec<String>> = scenarios
+        .iter()
+        .map(|s| columns.iter().map(|c| s[*c].clone()).collect())
+        .collect();
+    assert_eq!(rows(&page, "scenarios"), want);
+
+    // Each scenario's histogram counts accounts.csv's deltas: every
+    // account in exactly one bin, each bin's count recounted.
+    let accounts = csv(&out.join("accounts.csv"));
+    let charts = html_pages::bar_counts(&page);
+    assert_eq!(
+        charts.len(),
+        scenarios.len(),
+        "a chart per scenario and one of revenue"
+    );
+    assert_eq!(charts[0], scenarios.len(), "a bar per run");
+    for (n, s) in scenarios.iter().skip(1).enumerate() {
+        let name = &s["scenario"];
+        let deltas: Vec<rust_decimal::Decimal> = accounts
+            .iter()
+            .filter(|a| a["scenario"] == *name)
+            .map(|a| decimal(&a["revenue_delta_usd"]))
+            .collect();
+        let bins = rows(&page, &format!("deltas-{name}"));
+        assert!(!bins.is_empty(), "{name}: bins");
+        assert_eq!(charts[n + 1], bins.len(), "{name}: a bar per bin");
+        let mut total = 0;
+        for bin in &bins {
+            let (from, to) = (decimal(&bin[0]), decimal(&bin[1]));
+            let count: usize = bin[2].parse().expect("count");
+            let recount = deltas.iter().filter(|d| from <= **d && **d < to).count();
+            assert_eq!(count, recount, "{name}: [{from}, {to})");
+            total += count;
+        }
+        assert_eq!(total, deltas.len(), "{name}: every account counted");
+    }
 }

@@ -1,7 +1,7 @@
 //! The `--html` pages in a real browser: headless Chromium loads the
-//! overview and an account page (`--dump-dom`, `--screenshot`); the
-//! rendered DOM must hold the charts with their points, and the console
-//! must stay silent. Runs only with `CREDITSIM_BROWSER=1` (`.ci/run` sets
+//! overview, an account page and the page of `simulate --html`
+//! (`--dump-dom`, `--screenshot`); the rendered DOM must hold the charts
+//! with their points (or bars), and the console must stay silent. Runs only with `CREDITSIM_BROWSER=1` (`.ci/run` sets
 //! it and installs Debian's `chromium`); otherwise it says it is skipped.
 //!
 //! Console messages reach stderr with `--enable-logging=stderr --v=0` as
@@ -14,7 +14,7 @@ mod common;
 mod html_pages;
 
 use common::{creditsim, fixtures};
-use html_pages::chart_points;
+use html_pages::{bar_counts, chart_points};
 use std::path::Path;
 use std::process::Command;
 
@@ -148,4 +148,52 @@ fn overview_and_account_page_render_without_console_errors() {
         vec![2 * entries - 1; 2],
         "a step per entry of {account}"
     );
+}
+
+#[test]
+fn simulate_page_renders_without_console_errors() {
+    let Some(chromium) = browser() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (out, html) = (tmp.path().join("out"), tmp.path().join("html"));
+    let run = creditsim(
+        &fixtures().join("simulate"),
+        &[
+            "simulate",
+            "--plans",
+            "plans.csv",
+            "--scenarios",
+            "scenarios.toml",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+            "--html",
+            html.to_str().expect("utf-8 path"),
+            "events.csv",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let page = html.join("index.html");
+    let (dom, console) = load(&chromium, &page, &tmp.path().join("simulate.png"));
+    assert_eq!(
+        console,
+        Vec::<String>::new(),
+        "no console message on the simulate page"
+    );
+    let scenarios = std::fs::read_to_string(out.join("scenarios.csv")).expect("scenarios.csv");
+    let runs = scenarios.lines().count() - 1;
+    let bars = bar_counts(&dom);
+    // The revenue chart, then a histogram per scenario, as written.
+    assert_eq!(
+        bars.len(),
+        runs,
+        "revenue and {} histograms rendered",
+        runs - 1
+    );
+    assert_eq!(bars[0], runs, "a bar per run");
+    let written = std::fs::read_to_string(&page).expect("page");
+    assert_eq!(bars, bar_counts(&written), "every bar rendered");
+    assert!(dom.contains("<title>Revenue by scenario"));
 }

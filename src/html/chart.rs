@@ -138,3 +138,71 @@ pub fn steps(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
     }
     out
 }
+
+/// One bar: from `x0` to `x1`, `height` high.
+pub struct Bar {
+    /// Left edge.
+    pub x0: f64,
+    /// Right edge.
+    pub x1: f64,
+    /// Height, from 0.
+    pub height: f64,
+}
+
+/// The fill of every bar (a `<rect>` of this colour per bar, even of
+/// height 0, so a reader can count them).
+pub const BAR_COLOUR: RGBColor = PALETTE[0];
+
+/// A bar chart as an SVG document, titled `title`, over `x0..x1`.
+pub fn bar_chart(
+    title: &str,
+    bars: &[Bar],
+    (x0, x1): (f64, f64),
+    x_label: &dyn Fn(f64) -> String,
+) -> String {
+    let mut svg = String::new();
+    let top = bars.iter().map(|b| b.height).fold(0f64, f64::max);
+    let top = if top <= 0.0 { 1.0 } else { top * 1.05 };
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        // As for line charts: an error would only lose the chart.
+        let _ = draw_bars(&root, bars, (x0, x1, top), x_label);
+        let _ = root.present();
+    }
+    with_title(&svg, title)
+}
+
+fn draw_bars(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    bars: &[Bar],
+    (x0, x1, top): (f64, f64, f64),
+    x_label: &dyn Fn(f64) -> String,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(12)
+        .y_labels(6)
+        .x_label_formatter(&|x| x_label(*x))
+        // Counts and dollars: only whole values are labelled, so that
+        // small ranges do not repeat a rounded label.
+        .y_label_formatter(&|y| {
+            if (y - y.round()).abs() < 1e-9 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .draw()?;
+    chart.draw_series(
+        bars.iter()
+            .map(|b| Rectangle::new([(b.x0, 0.0), (b.x1, b.height)], BAR_COLOUR.filled())),
+    )?;
+    Ok(())
+}

@@ -1,15 +1,38 @@
 //! What the HTML report gathers as the replay goes: monthly totals,
-//! rejections by reason, and per account its usage, its rejections, the
-//! buckets after every movement and its statement per cycle.
+//! rejections by reason, and per account its usage, its rejections, its
+//! buckets day by day and its statement per cycle.
+//!
+//! Memory is bounded per account, whatever the number of rows: the bucket
+//! chart keeps one point per ledger entry (its balances after the entry)
+//! up to [`MAX_POINTS`]; past that the points are merged into spans of
+//! time aligned on the epoch, a minute, then 2, 4, 8, ... minutes, as
+//! long as needed to keep at most [`MAX_POINTS`], each span keeping the
+//! balances after its last entry. The points depend only on the entries,
+//! so the pages stay deterministic. Cycles are kept
+//! as one row per account and cycle (as many as statements.csv has), with
+//! the providers as small indices. Only the busiest accounts get a page,
+//! but which ones is known only at the end, so every account is followed.
 
 use crate::core::time::Instant;
-use crate::core::{EntryKind, LedgerEntry, RuleBook};
+use crate::core::{AccountId, EntryKind, LedgerEntry, PlanId, RuleBook};
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::fmt;
 
-/// A billing month, `YYYY-MM` of the cycle's start.
-pub type Month = String;
+/// The most bucket points kept per account.
+pub const MAX_POINTS: usize = 32;
+
+/// A billing month: the year and month of the cycle's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month(i32, u32);
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.0, self.1)
+    }
+}
 
 /// Totals of one billing month.
 #[derive(Debug, Default, Clone)]
@@ -28,7 +51,7 @@ pub struct MonthTotals {
 pub struct CycleRow {
     pub start: Instant,
     pub end: Instant,
-    pub plan: String,
+    pub plan: Option<PlanId>,
     pub fee_usd: Decimal,
     pub granted: u128,
     pub purchased: u128,
@@ -38,16 +61,69 @@ pub struct CycleRow {
     pub refunded_extra: u128,
     pub refunded_subscription: u128,
     pub expired: u128,
-    /// Credits charged per provider, net of refunds.
-    pub by_provider: BTreeMap<String, i128>,
+    /// Credits charged per provider (its index in [`Providers`]), net of
+    /// refunds, sorted by index.
+    pub by_provider: Vec<(u16, i128)>,
 }
 
-/// The buckets after one movement.
-#[derive(Debug, Clone, Copy)]
+/// The buckets at the end of a day (or span of days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Point {
+    /// The time of the last entry of the day.
     pub time: Instant,
     pub extra: u64,
     pub subscription: u64,
+}
+
+/// The first span of time points are merged into, in seconds.
+const FIRST_SPAN: i64 = 60;
+
+/// The bucket points of one account, at most [`MAX_POINTS`].
+#[derive(Debug, Default)]
+pub struct Points {
+    /// Seconds per point: 0 (one point per entry) until the cap is
+    /// reached, then a minute, doubled as often as needed.
+    span: i64,
+    points: Vec<Point>,
+}
+
+/// Appends `point`, or overwrites the last point when both fall in the
+/// same span of `span` seconds (never when `span` is 0).
+fn keep_last(points: &mut Vec<Point>, point: Point, span: i64) {
+    let of = |time: Instant| time.timestamp().div_euclid(span);
+    match points.last_mut() {
+        Some(last) if span > 0 && of(last.time) == of(point.time) => *last = point,
+        _ => points.push(point),
+    }
+}
+
+impl Points {
+    /// Follows one movement.
+    fn push(&mut self, point: Point) {
+        keep_last(&mut self.points, point, self.span);
+        while self.points.len() > MAX_POINTS {
+            self.span = if self.span == 0 {
+                FIRST_SPAN
+            } else {
+                self.span.saturating_mul(2)
+            };
+            let mut merged: Vec<Point> = Vec::with_capacity(MAX_POINTS + 1);
+            for &p in &self.points {
+                keep_last(&mut merged, p, self.span);
+            }
+            self.points = merged;
+        }
+    }
+
+    /// The points, oldest first.
+    pub fn as_slice(&self) -> &[Point] {
+        &self.points
+    }
+
+    /// Seconds per point: 0 while every entry has its point.
+    pub fn span_seconds(&self) -> i64 {
+        self.span
+    }
 }
 
 /// Everything kept about one account.
@@ -57,9 +133,39 @@ pub struct AccountData {
     /// Credits charged, net of refunds.
     pub used: i128,
     pub rejections: u64,
-    pub points: Vec<Point>,
-    /// By cycle start.
-    pub cycles: BTreeMap<Instant, CycleRow>,
+    pub points: Points,
+    /// Sorted by cycle start (entries come in time order, so a new cycle
+    /// is nearly always the last).
+    pub cycles: Vec<CycleRow>,
+}
+
+/// The providers of the rule book, sorted by name, and the provider of
+/// each rule.
+#[derive(Debug, Default)]
+pub struct Providers {
+    pub names: Vec<String>,
+    of_rule: Vec<u16>,
+}
+
+impl Providers {
+    fn new(rules: &RuleBook) -> Self {
+        let mut names: Vec<String> = rules.by_position().map(|(p, _, _)| p.to_owned()).collect();
+        names.sort();
+        names.dedup();
+        let of_rule = rules
+            .by_position()
+            .map(|(p, _, _)| {
+                let i = names.binary_search_by(|n| n.as_str().cmp(p)).unwrap_or(0);
+                u16::try_from(i).unwrap_or(u16::MAX)
+            })
+            .collect();
+        Providers { names, of_rule }
+    }
+
+    /// The provider's name of index `i`.
+    pub fn name(&self, i: u16) -> &str {
+        self.names.get(usize::from(i)).map_or("", String::as_str)
+    }
 }
 
 /// The report's data, fed by the replay.
@@ -68,7 +174,11 @@ pub struct Collected {
     pub months: BTreeMap<Month, MonthTotals>,
     pub rejections: BTreeMap<&'static str, u64>,
     pub accounts: Vec<AccountData>,
-    index: FxHashMap<String, usize>,
+    pub providers: Providers,
+    /// `accounts` index by the engine's account id (`u32::MAX`: none yet),
+    /// so an entry needs no look-up by name.
+    by_id: Vec<u32>,
+    by_name: FxHashMap<String, usize>,
 }
 
 fn credits(delta: i128) -> u128 {
@@ -105,33 +215,56 @@ impl Saturating for Decimal {
 }
 
 impl Collected {
-    fn account(&mut self, name: &str) -> &mut AccountData {
-        let i = match self.index.get(name) {
+    /// Empty, with the providers of `rules`.
+    pub fn new(rules: &RuleBook) -> Self {
+        Collected {
+            providers: Providers::new(rules),
+            ..Collected::default()
+        }
+    }
+
+    fn by_name(&mut self, name: &str) -> usize {
+        match self.by_name.get(name) {
             Some(&i) => i,
             None => {
                 let i = self.accounts.len();
-                self.index.insert(name.to_owned(), i);
+                self.by_name.insert(name.to_owned(), i);
                 self.accounts.push(AccountData {
                     name: name.to_owned(),
                     ..AccountData::default()
                 });
                 i
             }
-        };
-        &mut self.accounts[i]
+        }
+    }
+
+    fn by_id(&mut self, id: AccountId, name: &str) -> usize {
+        if let Some(&i) = self.by_id.get(id.index()) {
+            if i != u32::MAX {
+                return i as usize;
+            }
+        }
+        let i = self.by_name(name);
+        if self.by_id.len() <= id.index() {
+            self.by_id.resize(id.index() + 1, u32::MAX);
+        }
+        self.by_id[id.index()] = u32::try_from(i).unwrap_or(u32::MAX);
+        i
     }
 
     /// Counts a rejection of `account` (empty when the row named none).
     pub fn rejection(&mut self, account: &str, code: &'static str) {
         add(self.rejections.entry(code).or_default(), 1);
         if !account.is_empty() {
-            add(&mut self.account(account).rejections, 1);
+            let i = self.by_name(account);
+            add(&mut self.accounts[i].rejections, 1);
         }
     }
 
     /// Follows one ledger entry.
-    pub fn entry(&mut self, entry: &LedgerEntry, account: &str, rules: &RuleBook) {
-        let month = entry.cycle.start.format("%Y-%m").to_string();
+    pub fn entry(&mut self, entry: &LedgerEntry, account: &str) {
+        let start = entry.cycle.start;
+        let month = Month(start.year(), start.month());
         let totals = self.months.entry(month).or_default();
         let moved = credits(entry.extra_delta).saturating_add(credits(entry.subscription_delta));
         match entry.kind {
@@ -147,24 +280,32 @@ impl Collected {
         }
         let provider = entry
             .rule
-            .and_then(|rule| rules.call(rule))
-            .map(|(provider, _)| provider.to_owned());
-        let data = self.account(account);
+            .and_then(|rule| self.providers.of_rule.get(rule.index()).copied());
+        let i = self.by_id(entry.account, account);
+        let data = &mut self.accounts[i];
         data.points.push(Point {
             time: entry.time,
             extra: entry.extra_balance,
             subscription: entry.subscription_balance,
         });
-        let row = data
-            .cycles
-            .entry(entry.cycle.start)
-            .or_insert_with(|| CycleRow {
-                start: entry.cycle.start,
-                end: entry.cycle.end,
-                ..CycleRow::default()
-            });
-        if let (Some(plan), true) = (&entry.plan, row.plan.is_empty()) {
-            row.plan = plan.to_string();
+        let at = match data.cycles.last() {
+            Some(last) if last.start == start => data.cycles.len() - 1,
+            _ => match data.cycles.binary_search_by_key(&start, |c| c.start) {
+                Ok(at) => at,
+                Err(at) => {
+                    let row = CycleRow {
+                        start,
+                        end: entry.cycle.end,
+                        ..CycleRow::default()
+                    };
+                    data.cycles.insert(at, row);
+                    at
+                }
+            },
+        };
+        let row = &mut data.cycles[at];
+        if row.plan.is_none() {
+            row.plan.clone_from(&entry.plan);
         }
         let (extra, subscription) = (
             credits(entry.extra_delta),
@@ -197,9 +338,61 @@ impl Collected {
             EntryKind::Expire => add(&mut row.expired, moved),
         }
         if let Some(provider) = provider {
-            let net = row.by_provider.entry(provider).or_default();
-            *net = net.saturating_add(usage);
+            match row.by_provider.binary_search_by_key(&provider, |&(p, _)| p) {
+                Ok(at) => {
+                    let net = &mut row.by_provider[at].1;
+                    *net = net.saturating_add(usage);
+                }
+                Err(at) => row.by_provider.insert(at, (provider, usage)),
+            }
         }
         data.used = data.used.saturating_add(usage);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(seconds: i64, extra: u64) -> Point {
+        Point {
+            time: chrono::DateTime::from_timestamp(seconds, 0).unwrap(),
+            extra,
+            subscription: 0,
+        }
+    }
+
+    #[test]
+    fn every_entry_has_a_point_up_to_the_cap() {
+        let mut points = Points::default();
+        for (time, extra) in [(10, 1), (10, 2), (20, 3)] {
+            points.push(point(time, extra));
+        }
+        assert_eq!(
+            points.as_slice(),
+            [point(10, 1), point(10, 2), point(20, 3)]
+        );
+        assert_eq!(points.span_seconds(), 0);
+    }
+
+    #[test]
+    fn past_the_cap_entries_merge_into_spans_keeping_the_last_values() {
+        let mut points = Points::default();
+        // An entry every 30 s: a minute holds two, so the first span
+        // halves them, and again when they fill up.
+        let entries = 3 * MAX_POINTS as i64;
+        for n in 0..entries {
+            points.push(point(n * 30, n as u64));
+        }
+        let kept = points.as_slice();
+        assert!(kept.len() <= MAX_POINTS, "{} points", kept.len());
+        assert_eq!(points.span_seconds(), 120);
+        // Each span keeps its last entry; the last point is the last value.
+        assert_eq!(kept[0], point(90, 3));
+        assert_eq!(
+            kept.last(),
+            Some(&point((entries - 1) * 30, entries as u64 - 1))
+        );
+        assert!(kept.windows(2).all(|w| w[0].time < w[1].time));
     }
 }

@@ -3,24 +3,38 @@
 //! page and a page for each of the busiest accounts. It follows the
 //! replay as an [`EntrySink`] and writes its pages once the run is over;
 //! the bytes depend only on the input (no time stamps, sorted lists).
+//! `simulate --html DIR` writes one page from the comparison
+//! ([`write_simulation`]).
 
 mod chart;
 mod collect;
 mod pages;
+mod simulate;
 
 use crate::core::{Applied, Event, LedgerEntry, RuleBook};
 use crate::report::rejections::RejectedRow;
 use crate::report::sink::EntrySink;
 use collect::Collected;
+pub use simulate::write_simulation;
 use std::io;
 use std::path::Path;
 
 /// The default of `--html-accounts`.
 pub const DEFAULT_ACCOUNT_PAGES: usize = 1000;
 
+/// Whether `name` is a file the report writes (`index.html`,
+/// `account-NNNNN.html`): a folder holding only such files may be replaced
+/// by a new report.
+pub fn is_page(name: &str) -> bool {
+    name == "index.html"
+        || name
+            .strip_prefix("account-")
+            .and_then(|rest| rest.strip_suffix(".html"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Gathers what the pages show as the replay goes.
 pub struct HtmlReport {
-    rules: RuleBook,
     pages: usize,
     data: Collected,
 }
@@ -30,14 +44,13 @@ impl HtmlReport {
     /// usage. `rules` must be the engine's, to name the providers.
     pub fn new(rules: RuleBook, pages: usize) -> Self {
         HtmlReport {
-            rules,
             pages,
-            data: Collected::default(),
+            data: Collected::new(&rules),
         }
     }
 
     /// Writes `index.html` and the account pages into `dir` (created if
-    /// missing).
+    /// missing): the staging folder of the run, published whole.
     ///
     /// # Errors
     ///
@@ -58,7 +71,7 @@ impl HtmlReport {
         for (rank, &i) in by_usage.iter().take(pages).enumerate() {
             std::fs::write(
                 dir.join(pages::account_file(rank)),
-                pages::account(&data.accounts[i]),
+                pages::account(&data.accounts[i], &data.providers),
             )?;
         }
         Ok(())
@@ -72,7 +85,7 @@ impl EntrySink for HtmlReport {
         account: &str,
         _event: Option<&Event<'_>>,
     ) -> io::Result<()> {
-        self.data.entry(entry, account, &self.rules);
+        self.data.entry(entry, account);
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The pages, as maud templates: the overview and one page per account.
 
 use super::chart::{line_chart, steps, Series, PALETTE};
-use super::collect::{AccountData, Collected};
+use super::collect::{AccountData, Collected, Providers};
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -17,7 +17,7 @@ th{background:#eee}td.t,th.t{text-align:left}\
 /// How many accounts each top list of the overview shows.
 const TOP: usize = 20;
 
-fn page(title: &str, body: Markup) -> String {
+pub(super) fn page(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -32,7 +32,7 @@ fn page(title: &str, body: Markup) -> String {
     .into_string()
 }
 
-fn figure(chart: String, table: Markup) -> Markup {
+pub(super) fn figure(chart: String, table: Markup) -> Markup {
     html! {
         div.figure {
             div.chart { (PreEscaped(chart)) }
@@ -41,7 +41,7 @@ fn figure(chart: String, table: Markup) -> Markup {
     }
 }
 
-fn month_labels(months: &[String]) -> impl Fn(f64) -> String + '_ {
+pub(super) fn month_labels(months: &[String]) -> impl Fn(f64) -> String + '_ {
     move |x: f64| {
         let i = x.round();
         if (x - i).abs() > 0.01 || i < 0.0 {
@@ -70,7 +70,7 @@ pub fn account_file(rank: usize) -> String {
 /// reason, the top accounts. `pages[i]` is the page of `accounts[i]`, if
 /// it has one.
 pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
-    let months: Vec<String> = data.months.keys().cloned().collect();
+    let months: Vec<String> = data.months.keys().map(ToString::to_string).collect();
     let totals: Vec<_> = data.months.values().collect();
     let index = |values: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
         (0..totals.len()).map(|i| (i as f64, values(i))).collect()
@@ -209,8 +209,9 @@ pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
 
 /// One account's page: its statement per cycle, its buckets over time and
 /// its usage per cycle by provider.
-pub fn account(data: &AccountData) -> String {
-    let points = &data.points;
+pub fn account(data: &AccountData, providers: &Providers) -> String {
+    let points = data.points.as_slice();
+    let span = data.points.span_seconds();
     let buckets = line_chart(
         &format!("Buckets of {} over time (credits)", data.name),
         &[
@@ -231,27 +232,31 @@ pub fn account(data: &AccountData) -> String {
         ],
         &day_label,
     );
-    let cycles: Vec<_> = data.cycles.values().collect();
-    let providers: std::collections::BTreeSet<&String> =
-        cycles.iter().flat_map(|c| c.by_provider.keys()).collect();
+    let cycles: Vec<_> = data.cycles.iter().collect();
+    let used: std::collections::BTreeSet<u16> = cycles
+        .iter()
+        .flat_map(|c| c.by_provider.iter().map(|&(p, _)| p))
+        .collect();
     let starts: Vec<String> = cycles
         .iter()
         .map(|c| c.start.format("%Y-%m-%d").to_string())
         .collect();
-    let usage_series: Vec<Series> = providers
+    let usage_series: Vec<Series> = used
         .iter()
         .enumerate()
         .map(|(n, &provider)| Series {
-            name: provider.clone(),
+            name: providers.name(provider).to_owned(),
             colour: PALETTE[n % PALETTE.len()],
             points: cycles
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    (
-                        i as f64,
-                        c.by_provider.get(provider).copied().unwrap_or(0) as f64,
-                    )
+                    let credits = c
+                        .by_provider
+                        .iter()
+                        .find(|&&(p, _)| p == provider)
+                        .map_or(0, |&(_, credits)| credits);
+                    (i as f64, credits as f64)
                 })
                 .collect(),
         })
@@ -276,7 +281,7 @@ pub fn account(data: &AccountData) -> String {
             }
             @for c in &cycles {
                 tr {
-                    td.t { (format_time(c.start)) } td.t { (format_time(c.end)) } td.t { (c.plan) }
+                    td.t { (format_time(c.start)) } td.t { (format_time(c.end)) } td.t { (c.plan.as_deref().unwrap_or("")) }
                     td { (Usd(c.fee_usd)) } td { (c.granted) } td { (c.purchased) }
                     td { (Usd(c.purchase_usd)) } td { (c.used_extra) } td { (c.used_subscription) }
                     td { (c.refunded_extra) } td { (c.refunded_subscription) } td { (c.expired) }
@@ -286,9 +291,17 @@ pub fn account(data: &AccountData) -> String {
         h2 { "Buckets over time" }
         (figure(buckets, html! {
             details {
-                summary { "The buckets after each of the " (points.len()) " ledger entries" }
+                summary {
+                    @if span == 0 {
+                        "The buckets after each of the " (points.len()) " ledger entries"
+                    } @else {
+                        "The buckets after the last entry of each of the " (points.len())
+                        " spans of " (span / 60) " minutes with entries (the account has more than "
+                        (super::collect::MAX_POINTS) ")"
+                    }
+                }
                 table #buckets {
-                    caption { "Buckets after each ledger entry" }
+                    caption { "Buckets after each ledger entry (or span of entries)" }
                     tr { th.t { "time" } th { "extra" } th { "subscription" } }
                     @for p in points {
                         tr { td.t { (format_time(p.time)) } td { (p.extra) } td { (p.subscription) } }
@@ -302,8 +315,11 @@ pub fn account(data: &AccountData) -> String {
                 caption { "Credits used per cycle by provider (net of refunds)" }
                 tr { th.t { "cycle_start" } th.t { "provider" } th { "credits" } }
                 @for c in &cycles {
-                    @for (provider, credits) in &c.by_provider {
-                        tr { td.t { (format_time(c.start)) } td.t { (provider) } td { (credits) } }
+                    @for &(provider, credits) in &c.by_provider {
+                        tr {
+                            td.t { (format_time(c.start)) } td.t { (providers.name(provider)) }
+                            td { (credits) }
+                        }
                     }
                 }
             }

@@ -14,6 +14,12 @@
 //! system, so every rename is atomic; a symlink swapped to a versioned
 //! sub-folder would publish in one step but would change the paths the
 //! reports are read at.
+//!
+//! A folder of many files (the `--html` report) is staged whole instead
+//! ([`ReportDir::open_folder`]), in the staging folder of its parent, and
+//! published by renaming the old folder aside and the new one into place,
+//! with the files, before the manifest: so it too holds one run's pages,
+//! never a mix of two runs or a half-written set.
 
 use super::lock::FolderLock;
 use super::manifest::{Manifest, MANIFEST_FILE};
@@ -29,6 +35,8 @@ const STAGING_PREFIX: &str = ".creditsim-run-";
 #[derive(Debug)]
 struct Folder {
     path: PathBuf,
+    /// `path` canonicalized, to compare folders.
+    real: PathBuf,
     staging: PathBuf,
     _lock: FolderLock,
 }
@@ -36,6 +44,7 @@ struct Folder {
 impl Folder {
     fn open(path: &Path) -> io::Result<Self> {
         fs::create_dir_all(path)?;
+        let real = path.canonicalize()?;
         let lock = FolderLock::acquire(path)?;
         remove_dead_runs(path)?;
         // Unique among this process's folders; other processes differ by
@@ -49,6 +58,7 @@ impl Folder {
         fs::create_dir(&staging)?;
         Ok(Folder {
             path: path.to_owned(),
+            real,
             staging,
             _lock: lock,
         })
@@ -84,6 +94,21 @@ struct Staged {
     inside: bool,
 }
 
+/// A folder staged whole (such as `--html`) and where it is published.
+#[derive(Debug)]
+struct StagedFolder {
+    staged: PathBuf,
+    /// Its canonical parent joined with its name.
+    published: PathBuf,
+    /// Where the folder it replaces is moved first: in the same staging
+    /// folder, so removed with it.
+    aside: PathBuf,
+    /// The start of its files' paths in the manifest.
+    name: String,
+    /// The names of the files an existing folder may hold to be replaced.
+    replaceable: fn(&str) -> bool,
+}
+
 /// The output folder of one run: open files by name, then commit them all
 /// at once; dropping it without committing publishes nothing.
 #[derive(Debug)]
@@ -91,6 +116,7 @@ pub struct ReportDir {
     out: Folder,
     others: Vec<Folder>,
     staged: Vec<Staged>,
+    folders: Vec<StagedFolder>,
     manifest: Manifest,
 }
 
@@ -107,6 +133,7 @@ impl ReportDir {
             out: Folder::open(dir)?,
             others: Vec::new(),
             staged: Vec::new(),
+            folders: Vec::new(),
             manifest: Manifest::default(),
         })
     }
@@ -168,23 +195,100 @@ impl ReportDir {
         let parent_real = parent.canonicalize()?;
         let absolute = parent_real.join(file_name);
         let name = absolute.display().to_string();
-        if parent_real == self.out.path.canonicalize()? {
+        if parent_real == self.out.real {
             let name = file_name.to_str().ok_or_else(not_a_file)?.to_owned();
             return self.open(&name);
         }
-        let index = match self
-            .others
-            .iter()
-            .position(|f| f.path.canonicalize().ok().as_ref() == Some(&parent_real))
-        {
+        let staged = self
+            .folder_of(parent, &parent_real)?
+            .staging
+            .join(file_name);
+        self.stage(staged, absolute, name, false)
+    }
+
+    /// The locked folder `parent` (canonically `real`): the report folder,
+    /// one locked before, or a newly locked one.
+    fn folder_of(&mut self, parent: &Path, real: &Path) -> io::Result<&Folder> {
+        if real == self.out.real {
+            return Ok(&self.out);
+        }
+        let index = match self.others.iter().position(|f| f.real == real) {
             Some(index) => index,
             None => {
                 self.others.push(Folder::open(parent)?);
                 self.others.len() - 1
             }
         };
-        let staged = self.others[index].staging.join(file_name);
-        self.stage(staged, absolute, name, false)
+        Ok(&self.others[index])
+    }
+
+    /// Stages the folder `path`, published whole when the run commits
+    /// (such as the `--html` report), and returns where to write its
+    /// files. At commit the folder at `path`, if any, is moved aside and
+    /// the staged one renamed into its place: `path` holds the old set or
+    /// the new one, never a mix (and, for a crash between those two
+    /// renames, none). An existing folder is replaced only if it holds
+    /// nothing but files whose names `replaceable` accepts (such as pages
+    /// of an earlier run), so that a mistyped path cannot delete other
+    /// files; it must not hold any other folder or file of the run. Its
+    /// parent is created if missing and locked too. Its files are listed
+    /// in the manifest: relative to the report folder when inside it,
+    /// absolute otherwise. Errors of the arguments have kind
+    /// [`io::ErrorKind::InvalidInput`].
+    pub fn open_folder(
+        &mut self,
+        path: &Path,
+        replaceable: fn(&str) -> bool,
+    ) -> io::Result<PathBuf> {
+        let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+        let Some(Component::Normal(file_name)) = path.components().next_back() else {
+            return Err(invalid("not a folder name".into()));
+        };
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(parent)?;
+        let parent_real = parent.canonicalize()?;
+        let published = parent_real.join(file_name);
+        let inside = |p: &Path| p.starts_with(&published);
+        let holds_run = inside(&self.out.real)
+            || self.others.iter().any(|f| inside(&f.real))
+            || self.staged.iter().any(|s| inside(&self.real_of(s)))
+            || self
+                .folders
+                .iter()
+                .any(|f| inside(&f.published) || f.published.starts_with(&published));
+        if holds_run {
+            return Err(invalid(
+                "would hold another folder or file of this run; give a folder of its own".into(),
+            ));
+        }
+        check_replaceable(&published, replaceable)?;
+        let name = match published.strip_prefix(&self.out.real) {
+            Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
+            Err(_) => published.display().to_string(),
+        };
+        let staging = self.folder_of(parent, &parent_real)?.staging.clone();
+        let staged = staging.join(".folders").join(file_name);
+        fs::create_dir_all(&staged)?;
+        self.folders.push(StagedFolder {
+            staged: staged.clone(),
+            published,
+            aside: staging.join(".replaced").join(file_name),
+            name,
+            replaceable,
+        });
+        Ok(staged)
+    }
+
+    /// Where a staged file is published, canonically.
+    fn real_of(&self, staged: &Staged) -> PathBuf {
+        if staged.inside {
+            self.out.real.join(&staged.name)
+        } else {
+            staged.published.clone()
+        }
     }
 
     fn stage(
@@ -198,6 +302,17 @@ impl ReportDir {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!("{name}: opened twice"),
+            ));
+        }
+        let real = if inside {
+            self.out.real.join(&name)
+        } else {
+            published.clone()
+        };
+        if self.folders.iter().any(|f| real.starts_with(&f.published)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name}: inside a folder published whole"),
             ));
         }
         if let Some(parent) = staged.parent() {
@@ -238,12 +353,27 @@ impl ReportDir {
     /// is not written.
     pub fn commit(mut self) -> io::Result<()> {
         pause_point("commit");
+        let mut folder_files = Vec::new();
+        for folder in &self.folders {
+            files_under(&folder.staged, &folder.name, &mut folder_files)?;
+        }
         let files: Vec<(&Path, &str)> = self
             .staged
             .iter()
             .map(|s| (s.staged.as_path(), s.name.as_str()))
+            .chain(folder_files.iter().map(|(p, n)| (p.as_path(), n.as_str())))
             .collect();
         self.manifest.hash_inputs_and_files(&files)?;
+        for folder in &self.folders {
+            check_replaceable(&folder.published, folder.replaceable)?;
+        }
+        let kept: std::collections::BTreeSet<&str> = self
+            .staged
+            .iter()
+            .filter(|s| s.inside)
+            .map(|s| s.name.as_str())
+            .chain(folder_files.iter().map(|(_, n)| n.as_str()))
+            .collect();
         let old_files = old_manifest_files(&self.out.path);
         let manifest_staged = self.out.staging.join(MANIFEST_FILE);
         write_synced(&manifest_staged, &self.manifest.to_json())?;
@@ -258,8 +388,17 @@ impl ReportDir {
                 pause_point("rename");
             }
         }
+        for folder in &self.folders {
+            if fs::symlink_metadata(&folder.published).is_ok() {
+                if let Some(parent) = folder.aside.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::rename(&folder.published, &folder.aside)?;
+            }
+            fs::rename(&folder.staged, &folder.published)?;
+        }
         for old in old_files {
-            if !self.staged.iter().any(|s| s.inside && s.name == old) {
+            if !kept.contains(old.as_str()) {
                 remove_if_present(&self.out.path.join(old))?;
             }
         }
@@ -310,6 +449,44 @@ fn old_manifest_files(dir: &Path) -> Vec<String> {
                 .all(|c| matches!(c, Component::Normal(_)))
         })
         .collect()
+}
+
+/// Fails unless `folder` is missing or holds only files whose names
+/// `replaceable` accepts.
+fn check_replaceable(folder: &Path, replaceable: fn(&str) -> bool) -> io::Result<()> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    match fs::symlink_metadata(folder) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(meta) if !meta.is_dir() => return Err(invalid("is a file, not a folder".into())),
+        Ok(_) => {}
+    }
+    for entry in fs::read_dir(folder)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !(entry.file_type()?.is_file() && name.to_str().is_some_and(replaceable)) {
+            return Err(invalid(format!(
+                "holds {}, which this report does not write; give a new or empty folder",
+                name.to_string_lossy()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every file under `root`, sorted by path, as `(path, NAME/relative path)`.
+fn files_under(root: &Path, name: &str, out: &mut Vec<(PathBuf, String)>) -> io::Result<()> {
+    let mut entries = fs::read_dir(root)?.collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let child = format!("{name}/{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            files_under(&entry.path(), &child, out)?;
+        } else {
+            out.push((entry.path(), child));
+        }
+    }
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {

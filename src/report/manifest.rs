@@ -15,7 +15,7 @@
 //! against tampering. `lines` counts LF bytes. An input read from standard
 //! input has path `-` and no size or hash. `files` lists every file of the
 //! run: paths inside the folder are relative to it, others (a `--journal`
-//! elsewhere) absolute. The manifest holds no time or
+//! or `--html` pages elsewhere) absolute. The manifest holds no time or
 //! process id, so the same run gives the same bytes.
 
 use serde::Serialize;

@@ -19,3 +19,21 @@ pub fn chart_points(html: &str) -> Vec<Vec<usize>> {
         })
         .collect()
 }
+
+/// The number of bars (`<rect>` of the bar colour, #1F77B4) of each bar
+/// chart, in page order; charts without bars are skipped.
+pub fn bar_counts(html: &str) -> Vec<usize> {
+    html.split("<svg")
+        .skip(1)
+        .map(|svg| {
+            svg.split("<rect")
+                .skip(1)
+                .filter(|r| {
+                    let tag = &r[..r.find('>').unwrap_or(r.len())];
+                    tag.contains("fill=\"#1F77B4\"")
+                })
+                .count()
+        })
+        .filter(|&bars| bars > 0)
+        .collect()
+}
