@@ -215,6 +215,10 @@ fn simulation(comparison: &Comparison) -> String {
 }
 
 /// Writes the comparison's `index.html` into `dir` (created if missing).
+///
+/// # Errors
+///
+/// The I/O error of creating `dir` or writing the page.
 pub fn write_simulation(comparison: &Comparison, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("index.html"), simulation(comparison))

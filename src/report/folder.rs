@@ -233,8 +233,14 @@ impl ReportDir {
     /// files; it must not hold any other folder or file of the run. Its
     /// parent is created if missing and locked too. Its files are listed
     /// in the manifest: relative to the report folder when inside it,
-    /// absolute otherwise. Errors of the arguments have kind
-    /// [`io::ErrorKind::InvalidInput`].
+    /// absolute otherwise.
+    ///
+    /// # Errors
+    ///
+    /// Errors of the arguments (a folder holding other files, or the
+    /// report folder itself) have kind [`io::ErrorKind::InvalidInput`];
+    /// the others are the I/O errors of creating, locking or cleaning the
+    /// folders.
     pub fn open_folder(
         &mut self,
         path: &Path,
