@@ -37,9 +37,9 @@ use std::process::ExitCode;
 /// Credit accounting and billing for an AI music generation API.
 ///
 /// creditsim replays usage logs (CSV, JSON Lines or Parquet) through the
-/// credit rules of the API's Credits Usage Guide: monthly subscription credits that reset every
-/// billing cycle, extra credits that never expire and are spent first, and
-/// a cost per API call by provider and operation.
+/// credit rules of the API's Credits Usage Guide: monthly subscription
+/// credits that reset every billing cycle, extra credits that never expire
+/// and are spent first, and a cost per API call by provider and operation.
 #[derive(Parser)]
 #[command(name = "creditsim", version, about, long_about)]
 struct Cli {
