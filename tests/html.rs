@@ -6,7 +6,7 @@ mod common;
 mod html_pages;
 
 use common::{creditsim, fixtures};
-use html_pages::chart_points;
+use html_pages::{chart_points, simulate_with_html};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -479,27 +479,7 @@ fn a_run_killed_while_publishing_leaves_the_old_pages_or_the_new_ones() {
 #[test]
 fn simulate_html_matches_scenarios_csv_and_accounts_csv() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (out, html) = (tmp.path().join("out"), tmp.path().join("html"));
-    let run = creditsim(
-        &fixtures().join("simulate"),
-        &[
-            "simulate",
-            "--plans",
-            "plans.csv",
-            "--scenarios",
-            "scenarios.toml",
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--html",
-            html.to_str().expect("utf-8"),
-            "events.csv",
-        ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (out, html) = simulate_with_html(tmp.path());
     assert_eq!(names(&html), ["index.html"]);
     let page = std::fs::read_to_string(html.join("index.html")).expect("index.html");
     assert_eq!(manifest_files(&out, "index.html").len(), 1, "listed");

@@ -14,7 +14,7 @@ mod common;
 mod html_pages;
 
 use common::{creditsim, fixtures};
-use html_pages::{bar_counts, chart_points};
+use html_pages::{bar_counts, chart_points, simulate_with_html};
 use std::path::Path;
 use std::process::Command;
 
@@ -154,27 +154,7 @@ fn overview_and_account_page_render_without_console_errors() {
 fn simulate_page_renders_without_console_errors() {
     let Some(chromium) = browser() else { return };
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (out, html) = (tmp.path().join("out"), tmp.path().join("html"));
-    let run = creditsim(
-        &fixtures().join("simulate"),
-        &[
-            "simulate",
-            "--plans",
-            "plans.csv",
-            "--scenarios",
-            "scenarios.toml",
-            "--out",
-            out.to_str().expect("utf-8 path"),
-            "--html",
-            html.to_str().expect("utf-8 path"),
-            "events.csv",
-        ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (out, html) = simulate_with_html(tmp.path());
     let page = html.join("index.html");
     let (dom, console) = load(&chromium, &page, &tmp.path().join("simulate.png"));
     assert_eq!(

@@ -37,3 +37,30 @@ pub fn bar_counts(html: &str) -> Vec<usize> {
         .filter(|&bars| bars > 0)
         .collect()
 }
+
+/// Runs `creditsim simulate --html` over the `simulate` fixture into
+/// `tmp`, and returns the report folder and the HTML folder.
+pub fn simulate_with_html(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (out, html) = (tmp.join("out"), tmp.join("html"));
+    let run = crate::common::creditsim(
+        &crate::common::fixtures().join("simulate"),
+        &[
+            "simulate",
+            "--plans",
+            "plans.csv",
+            "--scenarios",
+            "scenarios.toml",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+            "--html",
+            html.to_str().expect("utf-8 path"),
+            "events.csv",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (out, html)
+}
