@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package's CI: a venv with maturin, pytest, pyarrow, Polars and
-# DuckDB from PyPI; `cargo fmt --check` of python/; the package built and
+# DuckDB from PyPI; `cargo fmt --check` and clippy of python/; the package built and
 # installed into the venv (debug build: `maturin develop`); the CLI and the
 # input generator built, since the tests compare the package with them;
 # then pytest. Run from anywhere: bash python/ci.sh
@@ -20,8 +20,9 @@ fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 
-echo "== python: cargo fmt --check"
+echo "== python: cargo fmt --check, cargo clippy -- -D warnings"
 cargo fmt --check
+PYO3_PYTHON="$VENV/bin/python" cargo clippy --quiet --all-targets -- -D warnings
 
 echo "== python: the CLI and the generator the tests compare with"
 (cd "$ROOT" && cargo build --quiet --bin creditsim --example generate)

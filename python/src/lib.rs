@@ -132,6 +132,15 @@ fn run(request: Request) -> Result<Reports, Failure> {
     })
 }
 
+/// balances.csv, ledger.csv, statements.csv, rejections.csv, summary.json.
+type ReportBytes<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+);
+
 /// Replays Arrow event streams into the reports' bytes.
 ///
 /// `events` is a list of `(name, stream)`, each stream anything with
@@ -142,7 +151,6 @@ fn run(request: Request) -> Result<Reports, Failure> {
 /// released while the replay runs.
 #[pyfunction]
 #[pyo3(signature = (events, plans, rules, as_of, task_window, keep_going))]
-#[allow(clippy::type_complexity)]
 fn replay_bytes<'py>(
     py: Python<'py>,
     events: Vec<(String, Bound<'py, PyAny>)>,
@@ -151,13 +159,7 @@ fn replay_bytes<'py>(
     as_of: Option<String>,
     task_window: &str,
     keep_going: bool,
-) -> PyResult<(
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-)> {
+) -> PyResult<ReportBytes<'py>> {
     let as_of = match as_of {
         Some(text) => Some(parse_as_of(&text).map_err(|e| {
             PyValueError::new_err(format!("invalid value '{text}' for as_of: {e}"))
