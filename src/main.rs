@@ -12,7 +12,7 @@ mod simulate_command;
 use diagnostic::{Diagnostic, ErrorFormat};
 
 use clap::{Args, Parser, Subcommand};
-use creditsim::core::time::{parse_time, Instant};
+use creditsim::core::time::Instant;
 use creditsim::core::{Engine, PlanBook, RuleBook, StatementBook, Summary};
 use creditsim::input::duration::parse_duration;
 use creditsim::input::format::{open_events, Format, InputFile};
@@ -142,16 +142,9 @@ struct BalanceArgs {
     keep_going: bool,
 }
 
-/// An RFC 3339 time, or a date (`YYYY-MM-DD`) as its midnight UTC: the
-/// end of a billing month is usually said as a date.
+/// An RFC 3339 time, or a date (`YYYY-MM-DD`) as its midnight UTC.
 fn parse_as_of(text: &str) -> Result<Instant, String> {
-    let date_only = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
-    if date_only {
-        if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
-        }
-    }
-    parse_time(text).map_err(|e| e.to_string())
+    creditsim::core::time::parse_as_of(text).map_err(|e| e.to_string())
 }
 
 /// Refuses an `--out` that cannot be a report folder, in words: `-` (the

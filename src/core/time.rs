@@ -70,6 +70,30 @@ pub fn parse_time(text: &str) -> Result<Instant, TimeError> {
     }
 }
 
+/// Parses an as-of time: RFC 3339 as [`parse_time`], or a date alone
+/// (`YYYY-MM-DD`) as its midnight UTC, since the end of a billing month is
+/// usually said as a date.
+///
+/// ```
+/// use creditsim::core::time::{parse_as_of, parse_time};
+/// assert_eq!(parse_as_of("2025-08-01"), parse_time("2025-08-01T00:00:00Z"));
+/// assert!(parse_as_of("2025-02-30").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`TimeError`] when `text` is neither a date (`YYYY-MM-DD`) that exists
+/// nor a time [`parse_time`] accepts.
+pub fn parse_as_of(text: &str) -> Result<Instant, TimeError> {
+    let date_only = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
+    if date_only {
+        if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Ok(date.and_time(NaiveTime::MIN).and_utc());
+        }
+    }
+    parse_time(text)
+}
+
 /// [`parse_time`] through chrono's RFC 3339 parser, for every shape.
 fn parse_general(text: &str) -> Result<Instant, TimeError> {
     let refuse = |problem| TimeError {

@@ -22,6 +22,10 @@ pub mod rules;
 mod source;
 pub(crate) mod table;
 
+/// The record batches an Arrow stream yields (see [`format::open_arrow`]).
+#[cfg(feature = "parquet")]
+pub use arrow_rows::Batches;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Mutex;
