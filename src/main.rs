@@ -251,6 +251,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `path` names a file in the report folder itself (a bare name
+/// is in the working folder), where it could take a report's place.
+fn in_report_folder(path: &std::path::Path, dir: &ReportDir) -> bool {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    match (folder.canonicalize(), dir.path().canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn open_file(path: &std::path::Path) -> Result<File, Failure> {
     File::open(path).map_err(|e| {
         let file = path.display().to_string();
@@ -299,14 +312,7 @@ fn open_html(
     path: &std::path::Path,
     reports: &[&str],
 ) -> Result<PathBuf, Failure> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let same_folder = match (folder.canonicalize(), dir.path().canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
+    let same_folder = in_report_folder(path, dir);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if same_folder && (reports.contains(&name) || name == MANIFEST_FILE) {
         return Err(Failure::Input(format!(

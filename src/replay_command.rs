@@ -2,8 +2,8 @@
 //! beside them, from event files.
 
 use super::{
-    check_out, describe_run, finish, input_bytes, open_html, prepare, write_end_reports, Common,
-    Failure,
+    check_out, describe_run, finish, in_report_folder, input_bytes, open_html, prepare,
+    write_end_reports, Common, Failure,
 };
 use crate::progress::ProgressLine;
 use clap::Args;
@@ -202,14 +202,7 @@ fn open_journal(
         .and_then(|n| n.to_str())
         .filter(|_| !path.as_os_str().to_string_lossy().ends_with('/'))
         .ok_or_else(|| Failure::Input(format!("--journal {}: not a file name", path.display())))?;
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let same_folder = match (folder.canonicalize(), dir.path().canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
+    let same_folder = in_report_folder(path, dir);
     if same_folder && (REPORT_FILES.contains(&name) || name == MANIFEST_FILE) {
         return Err(Failure::Input(format!(
             "--journal {}: would overwrite a report of --out",
