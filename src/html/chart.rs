@@ -32,7 +32,6 @@ pub const PALETTE: [RGBColor; 6] = [
 /// label. Each series is one `<polyline>` with one point per entry of
 /// `points`.
 pub fn line_chart(title: &str, series: &[Series], x_label: &dyn Fn(f64) -> String) -> String {
-    let mut svg = String::new();
     let points = || series.iter().flat_map(|s| s.points.iter().copied());
     let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0f64);
     for (x, y) in points() {
@@ -49,11 +48,24 @@ pub fn line_chart(title: &str, series: &[Series], x_label: &dyn Fn(f64) -> Strin
     if y1 <= 0.0 {
         y1 = 1.0;
     }
+    svg_document(title, |root| {
+        draw(root, series, (x0, x1, y1 * 1.05), x_label)
+    })
+}
+
+/// What `draw` draws on, as an SVG document titled `title`. Drawing into
+/// a string cannot fail; an error would only lose the chart, never the
+/// page, so it is ignored.
+fn svg_document(
+    title: &str,
+    draw: impl FnOnce(
+        &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> String {
+    let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        // Drawing into a string cannot fail; an error would only lose the
-        // chart, never the page, so it is ignored.
-        let _ = draw(&root, series, (x0, x1, y1 * 1.05), x_label);
+        let _ = draw(&root);
         let _ = root.present();
     }
     with_title(&svg, title)
@@ -160,16 +172,9 @@ pub fn bar_chart(
     (x0, x1): (f64, f64),
     x_label: &dyn Fn(f64) -> String,
 ) -> String {
-    let mut svg = String::new();
     let top = bars.iter().map(|b| b.height).fold(0f64, f64::max);
     let top = if top <= 0.0 { 1.0 } else { top * 1.05 };
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        // As for line charts: an error would only lose the chart.
-        let _ = draw_bars(&root, bars, (x0, x1, top), x_label);
-        let _ = root.present();
-    }
-    with_title(&svg, title)
+    svg_document(title, |root| draw_bars(root, bars, (x0, x1, top), x_label))
 }
 
 fn draw_bars(
