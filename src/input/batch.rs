@@ -186,10 +186,9 @@ impl Batch {
             } = &mut row.kind
             {
                 *hint = ids.guess(account.of(text), *time);
-                *task_key = match (*hint, action.task()) {
-                    (Some(id), Some(span)) if !span.of(text).is_empty() => {
-                        Some(TaskKey::of(id, span.of(text)))
-                    }
+                let task = action.task().map(|span| span.of(text));
+                *task_key = match (*hint, task) {
+                    (Some(id), Some(task)) if !task.is_empty() => Some(TaskKey::of(id, task)),
                     _ => None,
                 };
             }
