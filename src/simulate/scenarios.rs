@@ -135,7 +135,55 @@ fn parse_scenario(
     index: usize,
     table: &Table,
 ) -> Result<Scenario, ScenarioError> {
-    let unnamed = format!("{}", index + 1);
+    let name = scenario_name(file, index, table)?;
+    let keys = ScenarioKeys {
+        file,
+        folder,
+        name: &name,
+        table,
+    };
+    if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(keys.fail(
+            key,
+            format!("unknown key (expected one of {})", KEYS.join(", ")),
+        ));
+    }
+    let plans = match keys.path("plans")? {
+        None => None,
+        Some((shown, input)) => {
+            Some(load_plans(&shown, input).map_err(|e| keys.fail("plans", e.to_string()))?)
+        }
+    };
+    let rules = match keys.path("rules")? {
+        None => None,
+        Some((shown, input)) => {
+            Some(load_rules(&shown, input).map_err(|e| keys.fail("rules", e.to_string()))?)
+        }
+    };
+    let mut terms = keys.terms()?;
+    let task_window = keys.task_window()?;
+    let plan_rewrite = keys.plan_rewrite()?;
+    let top_up = keys.top_up()?;
+    if let Some(pack) = top_up {
+        terms = terms.with_top_up(pack);
+    }
+    Ok(Scenario {
+        name: name.clone(),
+        plans,
+        rules,
+        terms,
+        task_window,
+        rewrite: crate::core::history::HistoryRewrite {
+            plans: plan_rewrite,
+            drop_purchases: top_up.is_some(),
+        },
+    })
+}
+
+/// The `name` of the scenario at `index` (0-based), checked: the other keys'
+/// messages name the scenario by it.
+fn scenario_name(file: &str, index: usize, table: &Table) -> Result<String, ScenarioError> {
+    let unnamed = index + 1;
     let name = match table.get("name") {
         None => {
             return Err(ScenarioError(format!(
@@ -150,178 +198,168 @@ fn parse_scenario(
             )))
         }
     };
-    let fail = |key: &str, detail: String| {
-        ScenarioError(format!("{file}: scenario {name}: {key}: {detail}"))
-    };
+    let fail = |detail: String| ScenarioError(format!("{file}: scenario {name}: name: {detail}"));
     let valid_name = !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if !valid_name {
-        return Err(fail(
-            "name",
-            format!("{name:?} may hold only letters A-Z a-z, digits, _, . and -"),
-        ));
+        return Err(fail(format!(
+            "{name:?} may hold only letters A-Z a-z, digits, _, . and -"
+        )));
     }
     if RESERVED_NAMES.contains(&name.as_str()) || name.starts_with(RESERVED_PREFIX) {
-        return Err(fail("name", format!("{name:?} is reserved")));
+        return Err(fail(format!("{name:?} is reserved")));
     }
-    if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(fail(
-            key,
-            format!("unknown key (expected one of {})", KEYS.join(", ")),
-        ));
+    Ok(name)
+}
+
+/// The keys of one named scenario, each read with a message that names the
+/// file, the scenario and the key.
+struct ScenarioKeys<'a> {
+    file: &'a str,
+    /// Where the `plans` and `rules` paths are relative to.
+    folder: &'a Path,
+    name: &'a str,
+    table: &'a Table,
+}
+
+impl ScenarioKeys<'_> {
+    fn fail(&self, key: &str, detail: String) -> ScenarioError {
+        ScenarioError(format!(
+            "{}: scenario {}: {key}: {detail}",
+            self.file, self.name
+        ))
     }
-    let string = |key: &str| -> Result<Option<&str>, ScenarioError> {
-        match table.get(key) {
+
+    /// The string at `key`, if the scenario has it.
+    fn string(&self, key: &str) -> Result<Option<&str>, ScenarioError> {
+        match self.table.get(key) {
             None => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
-            Some(other) => Err(fail(
-                key,
-                format!("expected a string, got {}", describe(other)),
-            )),
+            Some(other) => {
+                Err(self.fail(key, format!("expected a string, got {}", describe(other))))
+            }
         }
-    };
-    let path = |key: &str| -> Result<Option<(String, File)>, ScenarioError> {
-        let Some(relative) = string(key)? else {
+    }
+
+    /// The file named at `key`, opened, with its path as messages show it.
+    fn path(&self, key: &str) -> Result<Option<(String, File)>, ScenarioError> {
+        let Some(relative) = self.string(key)? else {
             return Ok(None);
         };
-        let path = folder.join(relative);
+        let path = self.folder.join(relative);
         let shown = path.display().to_string();
         let opened =
-            File::open(&path).map_err(|e| fail(key, format!("{shown}: cannot read: {e}")))?;
+            File::open(&path).map_err(|e| self.fail(key, format!("{shown}: cannot read: {e}")))?;
         Ok(Some((shown, opened)))
-    };
-    let plans = match path("plans")? {
-        None => None,
-        Some((shown, input)) => {
-            Some(load_plans(&shown, input).map_err(|e| fail("plans", e.to_string()))?)
-        }
-    };
-    let rules = match path("rules")? {
-        None => None,
-        Some((shown, input)) => {
-            Some(load_rules(&shown, input).map_err(|e| fail("rules", e.to_string()))?)
-        }
-    };
-    let extra_price_usd = match string("extra_price_usd")? {
-        None => None,
-        Some(text) => {
-            Some(parse_usd(text).map_err(|e| fail("extra_price_usd", price_problem(text, &e)))?)
-        }
-    };
-    let task_window = match string("task_window")? {
-        None => None,
-        Some(text) => Some(parse_duration(text).map_err(|_| {
-            fail(
+    }
+
+    fn task_window(&self) -> Result<Option<chrono::Duration>, ScenarioError> {
+        let Some(text) = self.string("task_window")? else {
+            return Ok(None);
+        };
+        parse_duration(text).map(Some).map_err(|_| {
+            self.fail(
                 "task_window",
                 format!("{text:?} is not a duration: expected a whole number with s, m, h or d, like \"24h\""),
             )
-        })?),
-    };
-    let plan_rewrite = match (table.get("plan_map"), string("all_on")?) {
-        (Some(_), Some(_)) => {
-            return Err(fail(
-                "all_on",
-                "cannot be used together with plan_map".into(),
-            ))
-        }
-        (None, None) => PlanRewrite::AsLogged,
-        (None, Some("")) => return Err(fail("all_on", "empty plan id".into())),
-        (None, Some(plan)) => PlanRewrite::AllOn(plan.into()),
-        (Some(Value::Table(map)), None) => {
-            let mut pairs: BTreeMap<PlanId, PlanId> = BTreeMap::new();
-            for (old, new) in map {
-                match new {
-                    Value::String(new) if !new.is_empty() && !old.is_empty() => {
-                        pairs.insert(old.as_str().into(), new.as_str().into());
-                    }
-                    Value::String(_) => {
-                        return Err(fail("plan_map", format!("{old:?}: empty plan id")))
-                    }
-                    other => {
-                        return Err(fail(
-                            "plan_map",
-                            format!(
-                                "{old:?}: expected a plan id string, got {}",
-                                describe(other)
-                            ),
-                        ))
-                    }
-                }
+        })
+    }
+
+    /// `plan_map` or `all_on` (not both).
+    fn plan_rewrite(&self) -> Result<PlanRewrite, ScenarioError> {
+        match (self.table.get("plan_map"), self.string("all_on")?) {
+            (Some(_), Some(_)) => {
+                Err(self.fail("all_on", "cannot be used together with plan_map".into()))
             }
-            PlanRewrite::Map(pairs)
-        }
-        (Some(other), None) => {
-            return Err(fail(
+            (None, None) => Ok(PlanRewrite::AsLogged),
+            (None, Some("")) => Err(self.fail("all_on", "empty plan id".into())),
+            (None, Some(plan)) => Ok(PlanRewrite::AllOn(plan.into())),
+            (Some(Value::Table(map)), None) => self.plan_map(map).map(PlanRewrite::Map),
+            (Some(other), None) => Err(self.fail(
                 "plan_map",
                 format!(
                     "expected a table of old = \"new\" plan ids, got {}",
                     describe(other)
                 ),
-            ))
+            )),
         }
-    };
-    let top_up = match string("purchases")? {
-        None | Some("as_logged") => false,
-        Some("top_up") => true,
-        Some(other) => {
-            return Err(fail(
-                "purchases",
-                format!("{other:?}: expected \"as_logged\" or \"top_up\""),
-            ))
+    }
+
+    fn plan_map(&self, map: &Table) -> Result<BTreeMap<PlanId, PlanId>, ScenarioError> {
+        let mut pairs: BTreeMap<PlanId, PlanId> = BTreeMap::new();
+        for (old, new) in map {
+            match new {
+                Value::String(new) if !new.is_empty() && !old.is_empty() => {
+                    pairs.insert(old.as_str().into(), new.as_str().into());
+                }
+                Value::String(_) => {
+                    return Err(self.fail("plan_map", format!("{old:?}: empty plan id")))
+                }
+                other => {
+                    return Err(self.fail(
+                        "plan_map",
+                        format!(
+                            "{old:?}: expected a plan id string, got {}",
+                            describe(other)
+                        ),
+                    ))
+                }
+            }
         }
-    };
-    let pack = match table.get("top_up_pack") {
-        None => None,
-        Some(_) if !top_up => {
-            return Err(fail("top_up_pack", "needs purchases = \"top_up\"".into()))
-        }
-        Some(Value::Integer(pack)) => {
-            let pack = u64::try_from(*pack).ok().and_then(|p| TopUp::new(p).ok());
-            Some(pack.ok_or_else(|| {
-                fail(
-                    "top_up_pack",
-                    format!(
-                        "{}: expected a positive multiple of 10 credits",
-                        describe(&table["top_up_pack"])
-                    ),
-                )
-            })?)
-        }
-        Some(other) => {
-            return Err(fail(
+        Ok(pairs)
+    }
+
+    /// The top-up pack when `purchases = "top_up"`, `None` when purchases
+    /// stay as logged.
+    fn top_up(&self) -> Result<Option<TopUp>, ScenarioError> {
+        let top_up = match self.string("purchases")? {
+            None | Some("as_logged") => false,
+            Some("top_up") => true,
+            Some(other) => {
+                return Err(self.fail(
+                    "purchases",
+                    format!("{other:?}: expected \"as_logged\" or \"top_up\""),
+                ))
+            }
+        };
+        match self.table.get("top_up_pack") {
+            None => Ok(top_up.then(TopUp::default)),
+            Some(_) if !top_up => {
+                Err(self.fail("top_up_pack", "needs purchases = \"top_up\"".into()))
+            }
+            Some(value @ Value::Integer(pack)) => {
+                let pack = u64::try_from(*pack).ok().and_then(|p| TopUp::new(p).ok());
+                pack.map(Some).ok_or_else(|| {
+                    self.fail(
+                        "top_up_pack",
+                        format!(
+                            "{}: expected a positive multiple of 10 credits",
+                            describe(value)
+                        ),
+                    )
+                })
+            }
+            Some(other) => Err(self.fail(
                 "top_up_pack",
                 format!(
                     "expected a whole number of credits, got {}",
                     describe(other)
                 ),
-            ))
+            )),
         }
-    };
-    let mut terms = match (extra_price_usd, string("extra_price_usd")?) {
-        (Some(price), Some(text)) => Terms::new(price).map_err(|_| {
-            fail(
-                "extra_price_usd",
-                price_problem(text, &MoneyError::TooLarge(text.into())),
-            )
-        })?,
-        _ => Terms::default(),
-    };
-    if top_up {
-        terms = terms.with_top_up(pack.unwrap_or_default());
     }
-    Ok(Scenario {
-        name,
-        plans,
-        rules,
-        terms,
-        task_window,
-        rewrite: crate::core::history::HistoryRewrite {
-            plans: plan_rewrite,
-            drop_purchases: top_up,
-        },
-    })
+
+    /// The engine's terms with `extra_price_usd`, or the default terms.
+    fn terms(&self) -> Result<Terms, ScenarioError> {
+        let Some(text) = self.string("extra_price_usd")? else {
+            return Ok(Terms::default());
+        };
+        let fail = |error: &MoneyError| self.fail("extra_price_usd", price_problem(text, error));
+        let price = parse_usd(text).map_err(|e| fail(&e))?;
+        Terms::new(price).map_err(|_| fail(&MoneyError::TooLarge(text.into())))
+    }
 }
 
 /// What is wrong with an `extra_price_usd` text.
