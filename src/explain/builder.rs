@@ -7,7 +7,7 @@ use super::model::{
 };
 use super::sentences::{rejection_sentence, unread_sentence};
 use crate::core::time::{format_time, Instant};
-use crate::core::{Action, Applied, Cycle, Effect, EntryKind, Event, LedgerEntry};
+use crate::core::{Action, Applied, Cycle, Effect, EntryKind, Event, LedgerEntry, Rejection};
 use crate::report::rejections::RejectedRow;
 use chrono::TimeDelta;
 use std::collections::HashMap;
@@ -113,119 +113,150 @@ impl ExplainBuilder {
                 };
                 self.period_for(applied.cycle).purchases.push(purchase);
             }
-            (
-                Ok(Effect::Called {
-                    credits,
-                    extra,
-                    subscription,
-                    songs,
-                    lyrics,
-                }),
-                Action::Call {
-                    provider,
-                    operation,
-                    task,
-                },
-            ) => {
-                let usage = usage_of(self.period_for(applied.cycle), provider, operation);
-                usage.calls = usage.calls.saturating_add(1);
-                usage.credits_extra = usage.credits_extra.saturating_add(*extra);
-                usage.credits_subscription =
-                    usage.credits_subscription.saturating_add(*subscription);
-                usage.songs = usage.songs.saturating_add(*songs);
-                usage.lyrics = usage.lyrics.saturating_add(*lyrics);
-                if *credits > 0 {
-                    if let Some(task) = task {
-                        self.calls_by_task
-                            .insert(task.to_owned(), (provider.to_owned(), operation.to_owned()));
-                    }
-                }
-                if task.is_some() && task == self.task.as_deref() {
-                    let line = if *credits == 0 {
-                        TaskLine::Free {
-                            time,
-                            provider: provider.to_owned(),
-                            operation: operation.to_owned(),
-                        }
-                    } else {
-                        let cycle = applied.cycle.map(|c| (c, self.plan_of(c)));
-                        TaskLine::Charge(Charge {
-                            time,
-                            provider: provider.to_owned(),
-                            operation: operation.to_owned(),
-                            cycle,
-                            credits: *credits,
-                            extra_before: charge.map_or(*extra, |c| {
-                                c.extra_balance.saturating_add(magnitude(c.extra_delta))
-                            }),
-                            extra: *extra,
-                            subscription: *subscription,
-                            refund: None,
-                        })
-                    };
-                    self.task_lines.push(line);
-                }
+            (Ok(Effect::Called { .. }), Action::Call { .. }) => {
+                self.called(event, applied, charge.as_ref());
             }
-            (
-                Ok(Effect::Refunded {
-                    charge_cycle,
-                    extra,
-                    subscription,
-                    expired,
-                    songs,
-                    lyrics,
-                }),
-                Action::Refund { task },
-            ) => {
-                let call = self.calls_by_task.get(task).cloned();
-                let refund = Refund {
-                    time,
-                    task: task.to_owned(),
-                    call: call.clone(),
-                    extra: *extra,
-                    subscription: *subscription,
-                    expired_at_once: *expired,
-                };
-                let period = self.cycle_period(*charge_cycle);
-                if let Some((provider, operation)) = &call {
-                    let usage = usage_of(period, provider, operation);
-                    usage.songs = usage.songs.saturating_sub(*songs);
-                    usage.lyrics = usage.lyrics.saturating_sub(*lyrics);
-                }
-                period.refunds.push(refund.clone());
-                if Some(task) == self.task.as_deref() {
-                    let latest = self.task_lines.iter_mut().rev().find_map(|l| match l {
-                        TaskLine::Charge(c) => Some(c),
-                        _ => None,
-                    });
-                    if let Some(charge) = latest {
-                        charge.refund = Some(refund);
-                    }
-                }
-            }
+            (Ok(Effect::Refunded { .. }), Action::Refund { .. }) => self.refunded(event, applied),
             (Err(rejection), action) => {
-                let note = RejectionNote {
-                    time: format_time(time),
-                    file: file.to_owned(),
-                    line,
-                    event: action.name().to_owned(),
-                    reason: rejection.reason(),
-                    detail: rejection.to_string(),
-                    sentence: rejection_sentence(&action, rejection, self.task_window),
-                };
-                let named = match action {
-                    Action::Call { task, .. } => task,
-                    Action::Refund { task } => Some(task),
-                    _ => None,
-                };
-                if named.is_some() && named == self.task.as_deref() {
-                    self.task_lines.push(TaskLine::Rejected(note.clone()));
-                }
-                self.period_for(applied.cycle).rejections.push(note);
+                self.rejected(time, action, applied.cycle, rejection, file, line);
             }
             // The engine gives each action its own effect.
             (Ok(_), _) => {}
         }
+    }
+
+    /// An accepted call: its usage, the provider and operation of its task
+    /// for a later refund, and its line when it names the asked task.
+    fn called(&mut self, event: &Event<'_>, applied: &Applied, charge: Option<&LedgerEntry>) {
+        let (
+            Ok(Effect::Called {
+                credits,
+                extra,
+                subscription,
+                songs,
+                lyrics,
+            }),
+            Action::Call {
+                provider,
+                operation,
+                task,
+            },
+        ) = (&applied.outcome, event.action)
+        else {
+            return;
+        };
+        let time = event.time;
+        let usage = usage_of(self.period_for(applied.cycle), provider, operation);
+        usage.calls = usage.calls.saturating_add(1);
+        usage.credits_extra = usage.credits_extra.saturating_add(*extra);
+        usage.credits_subscription = usage.credits_subscription.saturating_add(*subscription);
+        usage.songs = usage.songs.saturating_add(*songs);
+        usage.lyrics = usage.lyrics.saturating_add(*lyrics);
+        if *credits > 0 {
+            if let Some(task) = task {
+                self.calls_by_task
+                    .insert(task.to_owned(), (provider.to_owned(), operation.to_owned()));
+            }
+        }
+        if task.is_none() || task != self.task.as_deref() {
+            return;
+        }
+        let line = if *credits == 0 {
+            TaskLine::Free {
+                time,
+                provider: provider.to_owned(),
+                operation: operation.to_owned(),
+            }
+        } else {
+            let cycle = applied.cycle.map(|c| (c, self.plan_of(c)));
+            TaskLine::Charge(Charge {
+                time,
+                provider: provider.to_owned(),
+                operation: operation.to_owned(),
+                cycle,
+                credits: *credits,
+                extra_before: charge.map_or(*extra, |c| {
+                    c.extra_balance.saturating_add(magnitude(c.extra_delta))
+                }),
+                extra: *extra,
+                subscription: *subscription,
+                refund: None,
+            })
+        };
+        self.task_lines.push(line);
+    }
+
+    /// An accepted refund, counted in the cycle of the charge it undoes.
+    fn refunded(&mut self, event: &Event<'_>, applied: &Applied) {
+        let (
+            Ok(Effect::Refunded {
+                charge_cycle,
+                extra,
+                subscription,
+                expired,
+                songs,
+                lyrics,
+            }),
+            Action::Refund { task },
+        ) = (&applied.outcome, event.action)
+        else {
+            return;
+        };
+        let call = self.calls_by_task.get(task).cloned();
+        let refund = Refund {
+            time: event.time,
+            task: task.to_owned(),
+            call: call.clone(),
+            extra: *extra,
+            subscription: *subscription,
+            expired_at_once: *expired,
+        };
+        let period = self.cycle_period(*charge_cycle);
+        if let Some((provider, operation)) = &call {
+            let usage = usage_of(period, provider, operation);
+            usage.songs = usage.songs.saturating_sub(*songs);
+            usage.lyrics = usage.lyrics.saturating_sub(*lyrics);
+        }
+        period.refunds.push(refund.clone());
+        if Some(task) == self.task.as_deref() {
+            let latest = self.task_lines.iter_mut().rev().find_map(|l| match l {
+                TaskLine::Charge(c) => Some(c),
+                _ => None,
+            });
+            if let Some(charge) = latest {
+                charge.refund = Some(refund);
+            }
+        }
+    }
+
+    /// A rejected event, with the sentence that explains it to a customer.
+    fn rejected(
+        &mut self,
+        time: Instant,
+        action: Action<'_>,
+        cycle: Option<Cycle>,
+        rejection: &Rejection,
+        file: &str,
+        line: u64,
+    ) {
+        let note = RejectionNote {
+            time: format_time(time),
+            file: file.to_owned(),
+            line,
+            event: action.name().to_owned(),
+            reason: rejection.reason(),
+            detail: rejection.to_string(),
+            sentence: rejection_sentence(&action, rejection, self.task_window),
+        };
+        let named = match action {
+            Action::Call { task, .. } => task,
+            Action::Refund { task } => Some(task),
+            _ => None,
+        };
+        if named.is_some() && named == self.task.as_deref() {
+            self.task_lines.push(TaskLine::Rejected(note.clone()));
+        }
+        self.period_for(cycle).rejections.push(note);
     }
 
     /// A row of the account that never reached the engine.

@@ -85,7 +85,15 @@ fn line(out: &mut String, indent: usize, text: &str) {
 }
 
 fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
-    let current = match &period.terms {
+    let current = period_heading(out, period, explanation);
+    period_lists(out, period);
+    period_end(out, period, explanation, current);
+}
+
+/// The period's first line: its cycle and terms, or the time without a
+/// subscription. Returns whether it is the current cycle.
+fn period_heading(out: &mut String, period: &Period, explanation: &Explanation) -> bool {
+    match &period.terms {
         Some(terms) => {
             let current = explanation.now.cycle == Some(terms.cycle);
             line(
@@ -113,7 +121,12 @@ fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
             line(out, 0, &format!("No subscription{since}{until}"));
             false
         }
-    };
+    }
+}
+
+/// What happened in the period: notes, purchases, usage, refunds and
+/// rejections.
+fn period_lists(out: &mut String, period: &Period) {
     for (i, note) in period.notes.iter().enumerate() {
         let mut text = note_sentence(note);
         let replaced = matches!(note, Note::PlanChange { .. })
@@ -158,6 +171,11 @@ fn render_period(out: &mut String, period: &Period, explanation: &Explanation) {
             rejection_line(out, note);
         }
     }
+}
+
+/// The period's last line: the credits left now, or those expired at its
+/// end.
+fn period_end(out: &mut String, period: &Period, explanation: &Explanation, current: bool) {
     if let Some(terms) = &period.terms {
         if current {
             line(
