@@ -203,21 +203,7 @@ impl<W: Write> JournalWriter<W> {
     /// The I/O error of writing to the output.
     pub fn write(&mut self, entry: &LedgerEntry, account: &str) -> io::Result<()> {
         // The counter first: its errors must come before any output.
-        let counter = match entry.kind {
-            EntryKind::Fee | EntryKind::Grant => GRANTS,
-            EntryKind::Purchase => PURCHASES,
-            EntryKind::Expire => self.expired_account(entry.plan.as_deref().unwrap_or("")),
-            EntryKind::Charge | EntryKind::Refund => {
-                let Some(usage) = entry.rule.and_then(|rule| self.usage_account(rule)) else {
-                    return Err(invalid(format!(
-                        "{} entry of {account} at {} without a call of the rule book",
-                        entry.kind.name(),
-                        format_time(entry.time)
-                    )));
-                };
-                usage
-            }
-        };
+        let counter = self.counter_of(entry, account)?;
         if self.time != Some(entry.time) {
             self.time = Some(entry.time);
             write_time(&mut self.time_text, &mut self.date_text, entry.time);
@@ -237,91 +223,15 @@ impl<W: Write> JournalWriter<W> {
         } = self;
         let start = text.len();
         declared.text.clear();
-        // Description and tags.
-        text.push(b'\n');
-        text.extend_from_slice(date_text);
-        text.push(b' ');
-        text.extend_from_slice(entry.kind.name().as_bytes());
-        text.push(b' ');
-        text.extend_from_slice(customer);
-        if let Some(call) = &counters[counter].call {
-            text.push(b' ');
-            text.extend_from_slice(call.as_bytes());
-        }
-        if let Some(plan) = entry.plan.as_deref() {
-            text.push(b' ');
-            push_escaped(text, plan);
-        }
-        text.extend_from_slice(b"\n    ; time: ");
-        text.extend_from_slice(time_text);
-        text.extend_from_slice(b"\n    ; customer: ");
-        text.extend_from_slice(customer);
-        text.push(b'\n');
-        if let Some(plan) = entry.plan.as_deref() {
-            text.extend_from_slice(b"    ; plan: ");
-            push_escaped(text, plan);
-            text.push(b'\n');
-        }
-        if let Some(task) = entry.task.as_deref() {
-            text.extend_from_slice(b"    ; task: ");
-            push_escaped(text, task);
-            text.push(b'\n');
-        }
-        // Credits: the buckets that moved against the counter account.
-        let mut number = itoa::Buffer::new();
-        let credits_moved = entry.extra_delta != 0 || entry.subscription_delta != 0;
-        if entry.extra_delta != 0 {
-            let amount = number.format(entry.extra_delta).as_bytes();
-            customer_posting(
-                text,
-                declared,
-                entry.account,
-                customer,
-                EXTRA,
-                amount,
-                CREDITS,
-            );
-        }
-        if entry.subscription_delta != 0 || entry.kind == EntryKind::Grant {
-            let amount = number.format(entry.subscription_delta).as_bytes();
-            customer_posting(
-                text,
-                declared,
-                entry.account,
-                customer,
-                SUBSCRIPTION,
-                amount,
-                CREDITS,
-            );
-        }
-        if credits_moved || entry.kind == EntryKind::Grant {
-            let total = entry.extra_delta + entry.subscription_delta;
-            let amount = number.format(-total).as_bytes();
-            counter_posting(text, declared, &mut counters[counter], amount, CREDITS);
-        }
-        // Money: billed to the customer against revenue.
-        let revenue = match entry.kind {
-            EntryKind::Fee => Some(FEES),
-            EntryKind::Purchase => Some(EXTRA_SALES),
-            _ => None,
+        let heading = Heading {
+            date_text,
+            time_text,
+            customer,
+            call: counters[counter].call.as_deref(),
         };
-        if let Some(revenue) = revenue {
-            write_usd(usd, entry.usd);
-            customer_posting(
-                text,
-                declared,
-                entry.account,
-                customer,
-                RECEIVABLE,
-                usd,
-                DOLLARS,
-            );
-            // Zero stays `0.00` rather than `-0.00`.
-            if !entry.usd.is_zero() {
-                write_usd(usd, -entry.usd);
-            }
-            counter_posting(text, declared, &mut counters[revenue], usd, DOLLARS);
-        }
+        push_heading(text, entry, &heading);
+        push_credit_postings(text, declared, &mut counters[counter], entry, customer);
+        push_money_postings(text, declared, counters, usd, entry, customer);
         // Accounts are declared just before their first use. That is rare
         // (once per account), so the declarations are slipped in before
         // the transaction after the fact.
@@ -337,6 +247,25 @@ impl<W: Write> JournalWriter<W> {
             self.buffer.clear();
         }
         Ok(())
+    }
+
+    /// The counter account of the entry's transaction.
+    fn counter_of(&mut self, entry: &LedgerEntry, account: &str) -> io::Result<usize> {
+        Ok(match entry.kind {
+            EntryKind::Fee | EntryKind::Grant => GRANTS,
+            EntryKind::Purchase => PURCHASES,
+            EntryKind::Expire => self.expired_account(entry.plan.as_deref().unwrap_or("")),
+            EntryKind::Charge | EntryKind::Refund => {
+                let Some(usage) = entry.rule.and_then(|rule| self.usage_account(rule)) else {
+                    return Err(invalid(format!(
+                        "{} entry of {account} at {} without a call of the rule book",
+                        entry.kind.name(),
+                        format_time(entry.time)
+                    )));
+                };
+                usage
+            }
+        })
     }
 
     /// Flushes and returns the output.
@@ -413,6 +342,121 @@ impl<W: Write> super::sink::EntrySink for JournalWriter<W> {
     ) -> io::Result<()> {
         self.write(entry, account)
     }
+}
+
+/// The texts a transaction's description and tags are made of.
+struct Heading<'a> {
+    date_text: &'a [u8],
+    time_text: &'a [u8],
+    /// The customer's name, escaped.
+    customer: &'a [u8],
+    /// The call of a `usage:` counter (`suno create`).
+    call: Option<&'a str>,
+}
+
+/// The transaction's description line and its tags.
+fn push_heading(text: &mut Vec<u8>, entry: &LedgerEntry, heading: &Heading<'_>) {
+    text.push(b'\n');
+    text.extend_from_slice(heading.date_text);
+    text.push(b' ');
+    text.extend_from_slice(entry.kind.name().as_bytes());
+    text.push(b' ');
+    text.extend_from_slice(heading.customer);
+    if let Some(call) = heading.call {
+        text.push(b' ');
+        text.extend_from_slice(call.as_bytes());
+    }
+    if let Some(plan) = entry.plan.as_deref() {
+        text.push(b' ');
+        push_escaped(text, plan);
+    }
+    text.extend_from_slice(b"\n    ; time: ");
+    text.extend_from_slice(heading.time_text);
+    text.extend_from_slice(b"\n    ; customer: ");
+    text.extend_from_slice(heading.customer);
+    text.push(b'\n');
+    if let Some(plan) = entry.plan.as_deref() {
+        text.extend_from_slice(b"    ; plan: ");
+        push_escaped(text, plan);
+        text.push(b'\n');
+    }
+    if let Some(task) = entry.task.as_deref() {
+        text.extend_from_slice(b"    ; task: ");
+        push_escaped(text, task);
+        text.push(b'\n');
+    }
+}
+
+/// Credits: the buckets that moved, against the counter account.
+fn push_credit_postings(
+    text: &mut Vec<u8>,
+    declared: &mut Declared,
+    counter: &mut Counter,
+    entry: &LedgerEntry,
+    customer: &[u8],
+) {
+    let mut number = itoa::Buffer::new();
+    let credits_moved = entry.extra_delta != 0 || entry.subscription_delta != 0;
+    if entry.extra_delta != 0 {
+        let amount = number.format(entry.extra_delta).as_bytes();
+        customer_posting(
+            text,
+            declared,
+            entry.account,
+            customer,
+            EXTRA,
+            amount,
+            CREDITS,
+        );
+    }
+    if entry.subscription_delta != 0 || entry.kind == EntryKind::Grant {
+        let amount = number.format(entry.subscription_delta).as_bytes();
+        customer_posting(
+            text,
+            declared,
+            entry.account,
+            customer,
+            SUBSCRIPTION,
+            amount,
+            CREDITS,
+        );
+    }
+    if credits_moved || entry.kind == EntryKind::Grant {
+        let total = entry.extra_delta + entry.subscription_delta;
+        let amount = number.format(-total).as_bytes();
+        counter_posting(text, declared, counter, amount, CREDITS);
+    }
+}
+
+/// Money: a fee or purchase billed to the customer against revenue.
+fn push_money_postings(
+    text: &mut Vec<u8>,
+    declared: &mut Declared,
+    counters: &mut [Counter],
+    usd: &mut Vec<u8>,
+    entry: &LedgerEntry,
+    customer: &[u8],
+) {
+    let revenue = match entry.kind {
+        EntryKind::Fee => FEES,
+        EntryKind::Purchase => EXTRA_SALES,
+        _ => return,
+    };
+    write_usd(usd, entry.usd);
+    customer_posting(
+        text,
+        declared,
+        entry.account,
+        customer,
+        RECEIVABLE,
+        usd,
+        DOLLARS,
+    );
+    // Zero stays `0.00` rather than `-0.00`.
+    if !entry.usd.is_zero() {
+        write_usd(usd, -entry.usd);
+    }
+    counter_posting(text, declared, &mut counters[revenue], usd, DOLLARS);
 }
 
 fn invalid(message: String) -> io::Error {
