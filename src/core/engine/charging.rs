@@ -3,13 +3,14 @@
 //! the terms have one).
 
 use super::{overflow, task_id, Effect, Engine, EngineError, Outcome};
-use crate::core::account::TaskCharge;
-use crate::core::ledger::{AccountId, LedgerEntry};
+use crate::core::account::{Account, TaskCharge};
+use crate::core::ledger::{AccountId, Cycle, LedgerEntry};
 use crate::core::rejection::Rejection;
 use crate::core::rules::{Rule, RuleRef};
 use crate::core::tasks::{Remembered, TaskKey};
 use crate::core::time::Instant;
 use chrono::TimeDelta;
+use rust_decimal::Decimal;
 
 impl Engine {
     pub(super) fn purchase_at(
@@ -25,19 +26,9 @@ impl Engine {
         let Some(price_usd) = self.terms.extra_credits_price_usd(credits) else {
             return Ok(Err(Rejection::InvalidCredits { credits }));
         };
-        account.extra_credits = account
-            .extra_credits
-            .checked_add(credits)
-            .ok_or_else(|| overflow(account, "extra credits"))?;
-        let balances = (account.extra_credits, account.subscription_credits);
-        self.entries.push(LedgerEntry::purchase(
-            now,
-            id,
-            subscription.cycle,
-            credits,
-            price_usd,
-            balances,
-        ));
+        let cycle = subscription.cycle;
+        let bought = (credits, price_usd);
+        add_extra_credits(&mut self.entries, account, id, now, cycle, bought)?;
         Ok(Ok(Effect::Purchased { credits, price_usd }))
     }
 
@@ -74,6 +65,11 @@ impl Engine {
         let Some(subscription) = &account.subscription else {
             return Ok(Err(Rejection::NoActiveSubscription));
         };
+        let (cycle, cycle_days, plan) = (
+            subscription.cycle,
+            subscription.cycle_days,
+            subscription.plan,
+        );
         // One probe of the task memory serves the duplicate check and the
         // remembering below.
         let task_key = TaskKey::of(id, task);
@@ -87,37 +83,18 @@ impl Engine {
         let available =
             u128::from(account.extra_credits) + u128::from(account.subscription_credits);
         if available < u128::from(cost) {
-            let Some((credits, price_usd)) = self.terms.top_up_for(cost, available) else {
+            let Some(bought) = self.terms.top_up_for(cost, available) else {
                 return Ok(Err(Rejection::InsufficientCredits {
                     needed: cost,
                     extra: account.extra_credits,
                     subscription: account.subscription_credits,
                 }));
             };
-            account.extra_credits = account
-                .extra_credits
-                .checked_add(credits)
-                .ok_or_else(|| overflow(account, "extra credits"))?;
-            let balances = (account.extra_credits, account.subscription_credits);
-            self.entries.push(LedgerEntry::purchase(
-                now,
-                id,
-                subscription.cycle,
-                credits,
-                price_usd,
-                balances,
-            ));
+            add_extra_credits(&mut self.entries, account, id, now, cycle, bought)?;
         }
         let from_extra = account.extra_credits.min(cost);
         let from_subscription = cost - from_extra;
-        let cycle = subscription.cycle;
-        let charge = TaskCharge::new(
-            cycle,
-            subscription.cycle_days,
-            subscription.plan,
-            rule_ref,
-            from_extra,
-        );
+        let charge = TaskCharge::new(cycle, cycle_days, plan, rule_ref, from_extra);
         account.extra_credits -= from_extra;
         account.subscription_credits -= from_subscription;
         let task = task_id(task);
@@ -149,4 +126,26 @@ impl Engine {
             lyrics: rule.lyrics,
         }))
     }
+}
+
+/// Adds `bought` (credits and their price) to the account's extra credits,
+/// with its `purchase` entry: a purchase event's, or a top-up's before the
+/// call that needs it.
+fn add_extra_credits(
+    entries: &mut Vec<LedgerEntry>,
+    account: &mut Account,
+    id: AccountId,
+    now: Instant,
+    cycle: Cycle,
+    (credits, price_usd): (u64, Decimal),
+) -> Result<(), EngineError> {
+    account.extra_credits = account
+        .extra_credits
+        .checked_add(credits)
+        .ok_or_else(|| overflow(account, "extra credits"))?;
+    let balances = (account.extra_credits, account.subscription_credits);
+    entries.push(LedgerEntry::purchase(
+        now, id, cycle, credits, price_usd, balances,
+    ));
+    Ok(())
 }
