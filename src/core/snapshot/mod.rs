@@ -50,16 +50,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use super::account::{whole_days, Account, AccountName, Subscription, TaskCharge};
 use super::engine::Engine;
-use super::ledger::{AccountId, Cycle};
-use super::plans::{Plan, PlanBook, PlanRef};
-use super::rules::{Rule, RuleBook, RuleRef};
-use super::tasks::{Remembered, TaskKey};
-use super::terms::{Terms, TopUp};
+use super::plans::PlanRef;
+use super::terms::TopUp;
 use super::time::Instant;
 use chrono::TimeDelta;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The version of the snapshot layout this build writes and reads.
@@ -300,104 +295,6 @@ impl Engine {
             tasks,
         }
     }
-
-    /// An engine in the state of `snapshot`, which goes on exactly as the
-    /// engine that took it would have.
-    ///
-    /// # Errors
-    ///
-    /// [`SnapshotError::NewerFormat`] for a snapshot of a newer layout;
-    /// [`SnapshotError::Inconsistent`] when its state is not one an engine
-    /// can be in (an unknown plan or rule, an account or task out of
-    /// range, a duplicate account, a cycle that is not a billing cycle, a
-    /// bad price).
-    pub fn restore(snapshot: Snapshot) -> Result<Engine, SnapshotError> {
-        check_format(snapshot.format)?;
-        let plans = restore_plans(&snapshot.plans)?;
-        let rules = restore_rules(&snapshot.rules)?;
-        let window = snapshot.task_window.delta("task_window")?;
-        let late_tolerance = snapshot.late_tolerance.delta("late_tolerance")?;
-        let price = parse_decimal(&snapshot.extra_pack_price_usd, "extra_pack_price_usd")?;
-        let mut terms = Terms::new(price).map_err(|e| inconsistent(e.to_string()))?;
-        if let Some(pack) = snapshot.top_up_pack_credits {
-            terms = terms.with_top_up(TopUp::new(pack).map_err(|e| inconsistent(e.to_string()))?);
-        }
-        let find_plan = |id: &str| {
-            plans
-                .find(id)
-                .ok_or_else(|| inconsistent(format!("plan {id} is not in the plan book")))
-        };
-        let mut accounts = Vec::with_capacity(snapshot.accounts.len());
-        for state in &snapshot.accounts {
-            let mut account = Account::new(AccountName::new(&state.name));
-            account.extra_credits = state.extra_credits;
-            account.subscription_credits = state.subscription_credits;
-            if let Some(s) = &state.subscription {
-                let cycle = Cycle {
-                    start: s.cycle_start,
-                    end: s.cycle_end,
-                };
-                let cycle_days = whole_days(cycle)
-                    .filter(|_| cycle.start < cycle.end)
-                    .ok_or_else(|| {
-                        inconsistent(format!("account {}: not a billing cycle", state.name))
-                    })?;
-                account.subscription = Some(Subscription {
-                    plan: find_plan(&s.plan)?,
-                    anchor: s.anchor,
-                    cycle_index: s.cycle_index,
-                    cycle,
-                    cycle_days,
-                    cancelling: s.cancelling,
-                    pending_plan: s.pending_plan.as_deref().map(find_plan).transpose()?,
-                });
-            } else if state.subscription_credits != 0 {
-                return Err(inconsistent(format!(
-                    "account {}: subscription credits without a subscription",
-                    state.name
-                )));
-            }
-            accounts.push(account);
-        }
-        let mut tasks = Vec::with_capacity(snapshot.tasks.len());
-        for t in &snapshot.tasks {
-            if t.account as usize >= accounts.len() {
-                return Err(inconsistent(format!(
-                    "task {}: no account {}",
-                    t.task, t.account
-                )));
-            }
-            let rule = RuleRef::at(t.rule);
-            let cost = rules
-                .at(rule)
-                .ok_or_else(|| inconsistent(format!("task {}: no rule {}", t.task, t.rule)))?
-                .credits;
-            if t.extra > cost {
-                return Err(inconsistent(format!(
-                    "task {}: took more extra credits than its rule costs",
-                    t.task
-                )));
-            }
-            let cycle = Cycle {
-                start: t.cycle_start,
-                end: t.cycle_end,
-            };
-            let days = whole_days(cycle)
-                .ok_or_else(|| inconsistent(format!("task {}: not a billing cycle", t.task)))?;
-            let mut charge = TaskCharge::new(cycle, days, find_plan(&t.plan)?, rule, t.extra);
-            charge.refunded_at = t.refunded_at;
-            tasks.push(Remembered {
-                key: TaskKey::default(),
-                account: AccountId(t.account),
-                task: t.task.as_str().into(),
-                charged_at: t.charged_at,
-                data: charge,
-            });
-        }
-        let engine = Engine::from_parts(plans, rules, window, terms, snapshot.now, accounts, tasks)
-            .map_err(inconsistent)?;
-        Ok(engine.with_late_tolerance(late_tolerance))
-    }
 }
 
 impl WindowState {
@@ -407,114 +304,8 @@ impl WindowState {
             nanos: delta.subsec_nanos().unsigned_abs(),
         }
     }
-
-    fn delta(self, what: &str) -> Result<TimeDelta, SnapshotError> {
-        TimeDelta::new(self.seconds, self.nanos)
-            .ok_or_else(|| inconsistent(format!("{what} out of range")))
-    }
 }
 
-fn parse_decimal(text: &str, what: &str) -> Result<Decimal, SnapshotError> {
-    text.parse()
-        .map_err(|_| inconsistent(format!("{what}: {text:?} is not a decimal")))
-}
-
-fn restore_plans(states: &[PlanState]) -> Result<PlanBook, SnapshotError> {
-    let mut plans = Vec::with_capacity(states.len());
-    for p in states {
-        plans.push(Plan {
-            id: p.id.as_str().into(),
-            price_usd: parse_decimal(&p.price_usd, "price_usd")?,
-            monthly_credits: p.monthly_credits,
-        });
-    }
-    PlanBook::new(plans).map_err(|e| inconsistent(e.to_string()))
-}
-
-fn restore_rules(states: &[RuleState]) -> Result<RuleBook, SnapshotError> {
-    let mut rules = RuleBook::default();
-    for r in states {
-        let rule = Rule {
-            credits: r.credits,
-            songs: r.songs,
-            lyrics: r.lyrics,
-        };
-        rules
-            .insert(&r.provider, &r.operation, rule)
-            .map_err(|e| inconsistent(e.to_string()))?;
-    }
-    Ok(rules)
-}
-
+mod restore;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::time::parse_time;
-
-    fn engine() -> Engine {
-        let plans = PlanBook::new([Plan {
-            id: "basic".into(),
-            price_usd: Decimal::new(800, 2),
-            monthly_credits: 1000,
-        }])
-        .unwrap();
-        let mut engine = Engine::new(plans, RuleBook::builtin());
-        let t = parse_time("2025-07-01T00:00:00Z").unwrap();
-        engine.subscribe(t, "a", "basic").unwrap();
-        engine.purchase(t, "a", 20).unwrap();
-        engine.charge(t, "a", "suno", "create", Some("t1")).unwrap();
-        engine
-    }
-
-    #[test]
-    fn json_and_bytes_give_back_the_same_snapshot() {
-        let snapshot = engine().snapshot();
-        assert_eq!(Snapshot::from_json(&snapshot.to_json()).unwrap(), snapshot);
-        assert_eq!(
-            Snapshot::from_bytes(&snapshot.to_bytes()).unwrap(),
-            snapshot
-        );
-        assert!(snapshot.to_bytes().len() < snapshot.to_json().len());
-    }
-
-    #[test]
-    fn a_newer_format_is_refused_before_anything_else_is_read() {
-        let newer = r#"{"format": 2, "a field of format 2": []}"#;
-        let error = Snapshot::from_json(newer).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "snapshot format 2 is newer than this creditsim reads (format 1); restore it with a newer creditsim"
-        );
-        let mut bytes = engine().snapshot().to_bytes();
-        bytes[0] = 2;
-        assert!(matches!(
-            Snapshot::from_bytes(&bytes),
-            Err(SnapshotError::NewerFormat {
-                found: 2,
-                supported: 1
-            })
-        ));
-        assert!(matches!(
-            Snapshot::from_json("[1, 2]"),
-            Err(SnapshotError::Unreadable(_))
-        ));
-    }
-
-    #[test]
-    fn references_out_of_range_are_refused() {
-        let json = engine().snapshot().to_json();
-        let broken = json.replace(r#""rule":0"#, r#""rule":999"#);
-        assert_ne!(broken, json, "the snapshot has a task of rule 0");
-        let error = Engine::restore(Snapshot::from_json(&broken).unwrap()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "inconsistent snapshot: task t1: no rule 999"
-        );
-        let broken = json.replace(r#""plan":"basic","anchor""#, r#""plan":"gold","anchor""#);
-        let error = Engine::restore(Snapshot::from_json(&broken).unwrap()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "inconsistent snapshot: plan gold is not in the plan book"
-        );
-    }
-}
+mod tests;
