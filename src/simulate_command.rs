@@ -18,11 +18,12 @@ use creditsim::report::ReportDir;
 use creditsim::simulate::reports::{write_accounts, write_best_plans, write_scenarios};
 use creditsim::simulate::scenarios::load_scenarios;
 use creditsim::simulate::{
-    simulate_files, Comparison, Options, RunReports, Settings, SimulateError,
+    simulate_files, Comparison, Finished, Options, RunReports, Settings, SimulateError,
 };
+use creditsim::Engine;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const SIMULATE_EXAMPLES: &str = "\
 Scenarios file (TOML), one [[scenario]] table per what-if, paths relative
@@ -115,17 +116,7 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         })?,
         None => Vec::new(),
     };
-    let mut settings = Settings::new(engine.plans().clone(), engine.rules().clone());
-    settings.task_window = args.common.task_window;
-    settings.as_of = args.common.as_of;
-    settings.keep_going = args.keep_going;
-    let mut options = Options {
-        best_plan: args.best_plan,
-        ..Options::default()
-    };
-    if let Some(threads) = args.threads {
-        options.threads = usize::from(threads);
-    }
+    let (settings, options) = settings_of(&args, &engine);
     let out_error = |e: io::Error| Failure::Other(format!("{}: {e}", args.out.display()));
     check_out(&args.out)?;
     let mut dir = ReportDir::create(&args.out).map_err(out_error)?;
@@ -149,41 +140,15 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         }))
     };
     let (comparison, finished) =
-        simulate_files(&settings, files, &scenarios, &options, open_reports).map_err(
-            |e| match e {
-                SimulateError::Output(e) => out_error(e),
-                SimulateError::Input(e) => e.into(),
-                SimulateError::Scenario { scenario, error } => LineError {
-                    detail: format!("scenario {scenario}: {}", error.detail),
-                    ..error
-                }
-                .into(),
-            },
-        )?;
+        simulate_files(&settings, files, &scenarios, &options, open_reports)
+            .map_err(|e| simulate_failure(e, &args.out))?;
     write_comparison(&mut dir, &comparison, args.best_plan).map_err(out_error)?;
     if let (Some(staged), Some(path)) = (&html_staged, &args.html) {
         creditsim::html::write_simulation(&comparison, staged)
             .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
     }
     for done in finished {
-        let (Some(reports), Some(engine)) = (done.reports, done.engine) else {
-            continue;
-        };
-        let folder = format!("{}/", done.result.name);
-        finish(reports.ledger.finish().map_err(out_error)?).map_err(out_error)?;
-        finish(reports.rejections.finish().map_err(out_error)?).map_err(out_error)?;
-        let summary = &done.result.totals.summary;
-        // A scenario keeps its statements to the end: no closed runs.
-        let no_runs = StatementRuns::new(dir.scratch().map_err(out_error)?, CellPolicy::Exact);
-        write_end_reports(
-            &mut dir,
-            &folder,
-            &engine,
-            (no_runs, reports.statements),
-            summary,
-            CellPolicy::Exact,
-        )
-        .map_err(out_error)?;
+        write_run_reports(&mut dir, done).map_err(out_error)?;
     }
     let baseline = &comparison.baseline;
     describe_run(
@@ -202,6 +167,58 @@ pub fn run_simulate(args: SimulateArgs) -> Result<(), Failure> {
         println!("wrote html {}", path.display());
     }
     Ok(())
+}
+
+/// The simulation's settings and options from the command line.
+fn settings_of(args: &SimulateArgs, engine: &Engine) -> (Settings, Options) {
+    let mut settings = Settings::new(engine.plans().clone(), engine.rules().clone());
+    settings.task_window = args.common.task_window;
+    settings.as_of = args.common.as_of;
+    settings.keep_going = args.keep_going;
+    let mut options = Options {
+        best_plan: args.best_plan,
+        ..Options::default()
+    };
+    if let Some(threads) = args.threads {
+        options.threads = usize::from(threads);
+    }
+    (settings, options)
+}
+
+/// A failure of the input or of a scenario's run, as the command line
+/// reports it.
+fn simulate_failure(error: SimulateError, out: &Path) -> Failure {
+    match error {
+        SimulateError::Output(e) => Failure::Other(format!("{}: {e}", out.display())),
+        SimulateError::Input(e) => e.into(),
+        SimulateError::Scenario { scenario, error } => LineError {
+            detail: format!("scenario {scenario}: {}", error.detail),
+            ..error
+        }
+        .into(),
+    }
+}
+
+/// With `--reports`, the five reports of one run in the folder of its
+/// name.
+fn write_run_reports(dir: &mut ReportDir, done: Finished<BufWriter<File>>) -> io::Result<()> {
+    let (Some(reports), Some(engine)) = (done.reports, done.engine) else {
+        return Ok(());
+    };
+    let folder = format!("{}/", done.result.name);
+    finish(reports.ledger.finish()?)?;
+    finish(reports.rejections.finish()?)?;
+    let summary = &done.result.totals.summary;
+    // A scenario keeps its statements to the end: no closed runs.
+    let no_runs = StatementRuns::new(dir.scratch()?, CellPolicy::Exact);
+    write_end_reports(
+        dir,
+        &folder,
+        &engine,
+        (no_runs, reports.statements),
+        summary,
+        CellPolicy::Exact,
+    )
 }
 
 fn write_comparison(

@@ -6,7 +6,9 @@ use super::totals::{AccountResult, AccountTotals, ScenarioResult, ScenarioTotals
 use crate::core::history::{HistoryRewrite, Rewritten};
 use crate::core::time::{format_time, Instant};
 use crate::core::totals::add;
-use crate::core::{AccountId, Action, Engine, Event, Reason, StatementBook, TotalOverflow};
+use crate::core::{
+    AccountId, Action, Applied, Engine, Event, Reason, StatementBook, TotalOverflow,
+};
 use crate::input::batch::describe_event;
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
@@ -108,40 +110,16 @@ impl<W: Write> Run<W> {
 
     /// Applies one row of the history.
     pub(crate) fn apply(&mut self, row: Row<'_>, origin: Origin<'_>) -> Result<(), RunError> {
-        let stop = |detail: String| {
-            RunError::Stop(LineError {
-                file: origin.file.to_owned(),
-                line: origin.line,
-                detail,
-            })
-        };
-        let total = |e: TotalOverflow| stop(e.to_string());
-        let summary = &mut self.totals.summary;
+        let total = |e: TotalOverflow| stop_at(origin, e.to_string());
         let (event, hint) = match row {
             Row::Good(event, hint) => (event, hint),
             Row::Bad {
                 reason,
                 detail,
-                described: (time, account, event),
-            } => {
-                if !self.keep_going {
-                    return Err(stop(detail.to_owned()));
-                }
-                summary.record_rejection(reason).map_err(total)?;
-                if let Some(reports) = &mut self.reports {
-                    reports.rejections.write(&RejectedRow {
-                        file: origin.file,
-                        line: origin.line,
-                        time,
-                        account,
-                        event,
-                        reason,
-                        detail,
-                    })?;
-                }
-                return Ok(());
-            }
+                described,
+            } => return self.bad_row(reason, detail, described, origin),
         };
+        let summary = &mut self.totals.summary;
         self.latest_good = self.latest_good.max(Some(event.time));
         if self.as_of.is_some_and(|as_of| event.time > as_of) {
             return summary.record_skipped().map_err(total);
@@ -157,7 +135,7 @@ impl<W: Write> Run<W> {
         let applied = self
             .engine
             .apply_hinted(&event, hint)
-            .map_err(|e| stop(e.to_string()))?;
+            .map_err(|e| stop_at(origin, e.to_string()))?;
         record_entries(
             &self.engine,
             &mut self.totals,
@@ -165,35 +143,43 @@ impl<W: Write> Run<W> {
             &mut self.reports,
         )
         .map_err(|e| match e {
-            RunError::Stop(e) => stop(e.detail),
+            RunError::Stop(e) => stop_at(origin, e.detail),
             other => other,
         })?;
+        record_outcome(
+            &mut self.totals,
+            &mut self.accounts,
+            &mut self.reports,
+            (&event, &applied),
+            origin,
+        )
+    }
+
+    /// A `malformed` or `out_of_order` row: the run stops, or with
+    /// `--keep-going` the row is a rejection.
+    fn bad_row(
+        &mut self,
+        reason: Reason,
+        detail: &str,
+        (time, account, event): (&str, &str, &str),
+        origin: Origin<'_>,
+    ) -> Result<(), RunError> {
+        if !self.keep_going {
+            return Err(stop_at(origin, detail.to_owned()));
+        }
         let summary = &mut self.totals.summary;
-        summary.record_applied(&applied).map_err(total)?;
+        summary
+            .record_rejection(reason)
+            .map_err(|e| stop_at(origin, e.to_string()))?;
         if let Some(reports) = &mut self.reports {
-            reports.statements.record_applied(&applied).map_err(total)?;
-        }
-        if let Action::Call { .. } = event.action {
-            match &applied.outcome {
-                Ok(_) => add(&mut self.totals.calls_accepted, 1, "calls accepted"),
-                Err(_) => {
-                    add(&mut self.totals.calls_rejected, 1, "calls rejected").and_then(|()| {
-                        account_totals(&mut self.accounts, applied.account).record_rejected_call()
-                    })
-                }
-            }
-            .map_err(total)?;
-        }
-        if let (Err(rejection), Some(reports)) = (&applied.outcome, &mut self.reports) {
-            let (time, account, name_of_event) = describe_event(&event);
             reports.rejections.write(&RejectedRow {
                 file: origin.file,
                 line: origin.line,
-                time: &time,
+                time,
                 account,
-                event: name_of_event,
-                reason: rejection.reason(),
-                detail: &rejection.to_string(),
+                event,
+                reason,
+                detail,
             })?;
         }
         Ok(())
@@ -286,6 +272,42 @@ fn record_entries<W: Write>(
     Ok(())
 }
 
+/// Counts the outcome of an applied event, and writes its rejection.
+fn record_outcome<W: Write>(
+    totals: &mut ScenarioTotals,
+    accounts: &mut Vec<AccountTotals>,
+    reports: &mut Option<RunReports<W>>,
+    (event, applied): (&Event<'_>, &Applied),
+    origin: Origin<'_>,
+) -> Result<(), RunError> {
+    let total = |e: TotalOverflow| stop_at(origin, e.to_string());
+    totals.summary.record_applied(applied).map_err(total)?;
+    if let Some(reports) = reports.as_mut() {
+        reports.statements.record_applied(applied).map_err(total)?;
+    }
+    if let Action::Call { .. } = event.action {
+        match &applied.outcome {
+            Ok(_) => add(&mut totals.calls_accepted, 1, "calls accepted"),
+            Err(_) => add(&mut totals.calls_rejected, 1, "calls rejected")
+                .and_then(|()| account_totals(accounts, applied.account).record_rejected_call()),
+        }
+        .map_err(total)?;
+    }
+    if let (Err(rejection), Some(reports)) = (&applied.outcome, reports) {
+        let (time, account, name_of_event) = describe_event(event);
+        reports.rejections.write(&RejectedRow {
+            file: origin.file,
+            line: origin.line,
+            time: &time,
+            account,
+            event: name_of_event,
+            reason: rejection.reason(),
+            detail: &rejection.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
 /// The totals of `account`, grown to hold it (ids are dense, from 0).
 fn account_totals(accounts: &mut Vec<AccountTotals>, account: AccountId) -> &mut AccountTotals {
     let index = account.index();
@@ -293,4 +315,13 @@ fn account_totals(accounts: &mut Vec<AccountTotals>, account: AccountId) -> &mut
         accounts.resize_with(index + 1, AccountTotals::default);
     }
     &mut accounts[index]
+}
+
+/// The error that stops the run at the row of `origin`.
+fn stop_at(origin: Origin<'_>, detail: String) -> RunError {
+    RunError::Stop(LineError {
+        file: origin.file.to_owned(),
+        line: origin.line,
+        detail,
+    })
 }
