@@ -874,20 +874,20 @@ fn create(path: &Path) -> Result<BufWriter<File>, String> {
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
 
-fn run(args: &Args) -> Result<(), String> {
-    assert_eq!(OPS[OP_SUNO_CREATE].operation, "create");
-    assert_eq!(OPS[OP_SUNO_GET].operation, "get");
-    assert_eq!(OPS[OP_GET_CREDITS].operation, "get_credits");
-    let started = Instant::now();
-    fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-
+/// Writes the plan book the rows subscribe to; returns its path.
+fn write_plans(out: &Path) -> Result<PathBuf, String> {
     let mut plans = String::from("plan,price_usd,monthly_credits\n");
     for (id, price, credits, _) in PLANS {
         plans.push_str(&format!("{id},{price},{credits}\n"));
     }
-    let plans_path = args.out.join("plans.csv");
+    let plans_path = out.join("plans.csv");
     fs::write(&plans_path, plans).map_err(|e| format!("{}: {e}", plans_path.display()))?;
+    Ok(plans_path)
+}
 
+/// The event files (`events.csv`, or `--files K` of them), each with its
+/// header written.
+fn open_event_files(args: &Args) -> Result<(Vec<PathBuf>, Vec<BufWriter<File>>), String> {
     let names: Vec<PathBuf> = if args.files == 0 {
         vec![args.out.join("events.csv")]
     } else {
@@ -902,6 +902,50 @@ fn run(args: &Args) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", name.display()))?;
         writers.push(w);
     }
+    Ok((names, writers))
+}
+
+/// Appends the row's columns after its time: account (its number padded
+/// to `width` digits) to credits, and the line end.
+fn push_row(line: &mut Vec<u8>, (account, width): (usize, usize), row: &Row) {
+    line.extend_from_slice(b",acct-");
+    push_padded(line, account as u64, width);
+    line.push(b',');
+    line.extend_from_slice(EVENTS[row.event].as_bytes());
+    line.push(b',');
+    line.extend_from_slice(row.plan.as_bytes());
+    line.push(b',');
+    line.extend_from_slice(row.provider.as_bytes());
+    line.push(b',');
+    line.extend_from_slice(row.operation.as_bytes());
+    line.push(b',');
+    match row.task {
+        Task::None => {}
+        Task::Id(t) => {
+            line.extend_from_slice(b"t-");
+            push_hex(line, t);
+        }
+        Task::Unknown(t) => {
+            line.extend_from_slice(b"t-unknown-");
+            push_hex(line, t);
+        }
+    }
+    line.push(b',');
+    if let Some(c) = row.credits {
+        push_u64(line, c);
+    }
+    line.push(b'\n');
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    assert_eq!(OPS[OP_SUNO_CREATE].operation, "create");
+    assert_eq!(OPS[OP_SUNO_GET].operation, "get");
+    assert_eq!(OPS[OP_GET_CREDITS].operation, "get_credits");
+    let started = Instant::now();
+    fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+
+    let plans_path = write_plans(&args.out)?;
+    let (names, mut writers) = open_event_files(args)?;
 
     let base = base_unix();
     let mut gen = Gen {
@@ -934,33 +978,7 @@ fn run(args: &Args) -> Result<(), String> {
 
         line.clear();
         line.extend_from_slice(fmt.get(now));
-        line.extend_from_slice(b",acct-");
-        push_padded(&mut line, a as u64, width);
-        line.push(b',');
-        line.extend_from_slice(EVENTS[row.event].as_bytes());
-        line.push(b',');
-        line.extend_from_slice(row.plan.as_bytes());
-        line.push(b',');
-        line.extend_from_slice(row.provider.as_bytes());
-        line.push(b',');
-        line.extend_from_slice(row.operation.as_bytes());
-        line.push(b',');
-        match row.task {
-            Task::None => {}
-            Task::Id(t) => {
-                line.extend_from_slice(b"t-");
-                push_hex(&mut line, t);
-            }
-            Task::Unknown(t) => {
-                line.extend_from_slice(b"t-unknown-");
-                push_hex(&mut line, t);
-            }
-        }
-        line.push(b',');
-        if let Some(c) = row.credits {
-            push_u64(&mut line, c);
-        }
-        line.push(b'\n');
+        push_row(&mut line, (a, width), &row);
         let k = if writers.len() == 1 {
             0
         } else {
