@@ -58,7 +58,7 @@ impl<R: Read> CsvSource<R> {
         };
         let mut header = Vec::with_capacity(fields.len());
         for span in fields {
-            let field = bytes.get(span).unwrap_or_default();
+            let field = &bytes[span];
             let column = std::str::from_utf8(field.trim_ascii())
                 .map_err(|_| header_error("header is not valid UTF-8".into()))?;
             if header.iter().any(|c| c == column) {
@@ -189,9 +189,11 @@ impl TextRecord {
             return Ok("");
         };
         match &self.content {
-            Content::Text(text) => Ok(text.get(span.clone()).map_or("", str::trim_ascii)),
+            // The row reader's spans lie in the row's bytes, between
+            // ASCII delimiters: char boundaries of a UTF-8 row.
+            Content::Text(text) => Ok(text[span.clone()].trim_ascii()),
             Content::Bytes(bytes) => {
-                let field = bytes.get(span.clone()).unwrap_or_default();
+                let field = &bytes[span.clone()];
                 std::str::from_utf8(field.trim_ascii()).map_err(|_| c)
             }
         }

@@ -151,7 +151,7 @@ impl<R: Read> JsonLines<R> {
             }
             any = true;
             let (chunk, used, ended) = match memchr(b'\n', available) {
-                Some(at) => (available.get(..at).unwrap_or_default(), at + 1, true),
+                Some(at) => (&available[..at], at + 1, true),
                 None => (available, available.len(), false),
             };
             if !too_long {
@@ -224,8 +224,9 @@ fn text_of(raw: &str, number_allowed: bool) -> Result<Cow<'_, str>, &'static str
                     .map(Cow::Owned)
                     .map_err(|_| "an invalid string")
             } else {
-                // No escape: the content is the text between the quotes.
-                Ok(Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")))
+                // No escape: the content is the text between the quotes
+                // (the parser gave a string, so both are there).
+                Ok(Cow::Borrowed(&raw[1..raw.len() - 1]))
             }
         }
         Some(b'-' | b'0'..=b'9') if number_allowed => Ok(Cow::Borrowed(raw)),

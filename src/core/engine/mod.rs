@@ -249,8 +249,7 @@ impl Engine {
     /// account the engine has not seen.
     pub fn balance(&self, account: &str) -> Balance {
         self.account_id(account)
-            .and_then(|id| self.accounts.get(id.index()))
-            .map(Account::balance)
+            .map(|id| self.accounts[id.index()].balance())
             .unwrap_or_default()
     }
 

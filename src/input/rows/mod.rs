@@ -97,7 +97,7 @@ impl<R: Read> RowReader<R> {
     /// one is buffered.
     fn skip_byte_order_mark(&mut self) -> io::Result<bool> {
         loop {
-            let ahead = self.buffer.get(self.pos..self.filled).unwrap_or_default();
+            let ahead = &self.buffer[self.pos..self.filled];
             let seen = ahead.len().min(BYTE_ORDER_MARK.len());
             if ahead.get(..seen) != BYTE_ORDER_MARK.get(..seen) {
                 return Ok(false);
@@ -122,9 +122,16 @@ impl<R: Read> RowReader<R> {
         self.base + index as u64
     }
 
+    /// The reader's invariant: `pos <= filled <= buffer.len()`, so that
+    /// `buffer[pos..filled]` (the bytes not yet passed) is a slice.
+    fn assert_positions(&self) {
+        debug_assert!(self.pos <= self.filled && self.filled <= self.buffer.len());
+    }
+
     /// Reads once more into the buffer, keeping the bytes from `pos` on
     /// (moved to the front); the buffer grows when they fill it.
     fn read_more(&mut self) -> io::Result<()> {
+        self.assert_positions();
         if self.pos > 0 {
             self.buffer.copy_within(self.pos..self.filled, 0);
             self.base += self.pos as u64;
@@ -134,7 +141,7 @@ impl<R: Read> RowReader<R> {
         if self.filled == self.buffer.len() {
             self.buffer.resize(2 * self.buffer.len(), 0);
         }
-        let free = self.buffer.get_mut(self.filled..).unwrap_or_default();
+        let free = &mut self.buffer[self.filled..];
         let read = self.input.read(free)?;
         self.filled += read.min(free.len());
         self.at_eof = read == 0;
@@ -154,13 +161,13 @@ impl<R: Read> RowReader<R> {
         // Line breaks before the row: what ends the previous row, empty
         // lines, the `\n` of a `\r\n`.
         loop {
-            let ahead = self.buffer.get(self.pos..self.filled).unwrap_or_default();
+            self.assert_positions();
+            let ahead = &self.buffer[self.pos..self.filled];
             let breaks = ahead
                 .iter()
                 .position(|&b| b != b'\r' && b != b'\n')
                 .unwrap_or(ahead.len());
-            self.newlines +=
-                memchr_iter(b'\n', ahead.get(..breaks).unwrap_or_default()).count() as u64;
+            self.newlines += memchr_iter(b'\n', &ahead[..breaks]).count() as u64;
             self.pos += breaks;
             if self.pos < self.filled {
                 break;
@@ -176,7 +183,7 @@ impl<R: Read> RowReader<R> {
         let limit_at = start + MAX_BUFFERED_ROW_BYTES;
         let mut scan = LineScan::default();
         loop {
-            let row = self.buffer.get(self.pos..self.filled).unwrap_or_default();
+            let row = &self.buffer[self.pos..self.filled];
             match scan.run(row, fields) {
                 LineEnd::Quote => {
                     fields.clear();
@@ -187,7 +194,7 @@ impl<R: Read> RowReader<R> {
                         return Err(too_long(line));
                     }
                     fields.push(scan.field_start()..end);
-                    bytes.extend_from_slice(row.get(..end).unwrap_or_default());
+                    bytes.extend_from_slice(&row[..end]);
                     self.newlines += u64::from(row.get(end) == Some(&b'\n'));
                     self.pos += end + 1;
                     return Ok(Some(line));
@@ -229,13 +236,14 @@ impl<R: Read> RowReader<R> {
                     continue;
                 }
             }
-            let input = self.buffer.get(self.pos..self.filled).unwrap_or_default();
+            let input = &self.buffer[self.pos..self.filled];
             let (result, read, written, ended) = self.quoted.read_record(
                 input,
-                self.quoted_out.get_mut(out_len..).unwrap_or_default(),
-                self.quoted_ends.get_mut(ends_len..).unwrap_or_default(),
+                &mut self.quoted_out[out_len..],
+                &mut self.quoted_ends[ends_len..],
             );
-            let passed = input.get(..read).unwrap_or_default();
+            // csv_core reads and writes within the slices it is given.
+            let passed = &input[..read];
             self.newlines += memchr_iter(b'\n', passed).count() as u64;
             self.pos += read;
             out_len += written;
@@ -254,15 +262,15 @@ impl<R: Read> RowReader<R> {
                     if self.offset(self.pos) > limit_at {
                         return Err(too_long(line));
                     }
-                    let out = self.quoted_out.get(..out_len).unwrap_or_default();
-                    let ends = self.quoted_ends.get(..ends_len).unwrap_or_default();
+                    let out = &self.quoted_out[..out_len];
+                    let ends = &self.quoted_ends[..ends_len];
                     let mut field_start = 0;
                     for &field_end in ends {
                         if !fields.is_empty() {
                             bytes.push(b',');
                         }
                         let at = bytes.len();
-                        let field = out.get(field_start..field_end).unwrap_or_default();
+                        let field = &out[field_start..field_end];
                         bytes.extend_from_slice(field);
                         fields.push(at..bytes.len());
                         field_start = field_end;

@@ -327,7 +327,8 @@ impl<W: Write> JournalWriter<W> {
 fn write_time(time: &mut Vec<u8>, date: &mut Vec<u8>, t: Instant) {
     date.clear();
     if text::write_time(time, t) {
-        date.extend_from_slice(time.get(..10).unwrap_or_default());
+        // The fast path writes `YYYY-MM-DDTHH:MM:SSZ`.
+        date.extend_from_slice(&time[..10]);
     } else {
         date.extend_from_slice(t.format("%Y-%m-%d").to_string().as_bytes());
     }
