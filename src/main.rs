@@ -349,28 +349,11 @@ fn write_end_reports(
     let balances_file = dir.open(&format!("{folder}balances.csv"))?;
     let statements_file = dir.open(&format!("{folder}statements.csv"))?;
     let summary_file = dir.open(&format!("{folder}summary.json"))?;
-    // The reading thread has finished by now, so a core is free: the
-    // statements (the most rows, and a sort) are sorted and written on a
-    // second thread while this one writes the balances and the summary.
-    // Each report goes to its own file, so the bytes are the same.
-    std::thread::scope(|scope| {
-        let statements_written = scope.spawn(move || {
-            let statements = statements.into_sorted(|id| engine.account_name(id));
-            finish(
-                closed_statements
-                    .finish(statements_file, &statements, |id| engine.account_name(id))?,
-            )
-        });
-        let accounts = engine.accounts_by_name();
-        let balances_and_summary = write_balances(balances_file, &accounts, cells)
-            .and_then(finish)
-            .and_then(|()| write_summary(summary_file, summary, accounts.len() as u64))
-            .and_then(finish);
-        let statements_written = statements_written
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        balances_and_summary.and(statements_written)
-    })
+    let accounts = engine.accounts_by_name();
+    finish(write_balances(balances_file, &accounts, cells)?)?;
+    let sorted = statements.into_sorted(|id| engine.account_name(id));
+    finish(closed_statements.finish(statements_file, &sorted, |id| engine.account_name(id))?)?;
+    finish(write_summary(summary_file, summary, accounts.len() as u64)?)
 }
 
 /// The manifest's arguments, inputs (hashed when the run commits) and counts.

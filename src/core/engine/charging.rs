@@ -2,9 +2,9 @@
 //! (extra credits first, then the subscription's; a top-up first when
 //! the terms have one).
 
-use super::{overflow, task_id, Effect, Engine, EngineError, Outcome};
+use super::{overflow, Effect, Engine, EngineError, Outcome};
 use crate::core::account::{Account, TaskCharge};
-use crate::core::ledger::{AccountId, Cycle, LedgerEntry};
+use crate::core::ledger::{AccountId, Cycle, LedgerEntry, TaskId};
 use crate::core::rejection::Rejection;
 use crate::core::rules::{Rule, RuleRef};
 use crate::core::tasks::{Remembered, TaskKey};
@@ -97,7 +97,7 @@ impl Engine {
         let charge = TaskCharge::new(cycle, cycle_days, plan, rule_ref, from_extra);
         account.extra_credits -= from_extra;
         account.subscription_credits -= from_subscription;
-        let task = task_id(task);
+        let task = TaskId::new(task);
         // A zero window remembers nothing; any other remembers the charge
         // at least until the next event's time moves past it.
         if self.task_window > TimeDelta::zero() {

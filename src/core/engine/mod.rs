@@ -9,7 +9,7 @@
 
 use super::account::{Account, AccountName, Balance, TaskCharge};
 use super::event::{Action, Event};
-use super::ledger::{AccountId, LedgerEntry, TaskId};
+use super::ledger::{AccountId, LedgerEntry};
 use super::plans::PlanBook;
 use super::rules::RuleBook;
 use super::tasks::{Remembered, TaskKey, TaskMemory};
@@ -438,17 +438,6 @@ impl Engine {
         self.accounts.push(Account::new(name.clone()));
         self.ids.insert(name, id);
         Ok(id)
-    }
-}
-
-/// A task id as stored: inline, without allocating, when short. Inline
-/// ids are copied byte by byte (`new_inline`), which for ids of a few
-/// bytes costs less than the general constructor's `memcpy` call.
-fn task_id(task: &str) -> TaskId {
-    if task.len() <= 23 {
-        TaskId::new_inline(task)
-    } else {
-        TaskId::new(task)
     }
 }
 

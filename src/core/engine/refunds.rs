@@ -1,8 +1,8 @@
 //! Refunds: a remembered charge given back to the buckets it came from;
 //! subscription credits of an ended cycle expire again at once.
 
-use super::{overflow, task_id, Effect, Engine, EngineError, Outcome};
-use crate::core::ledger::{AccountId, LedgerEntry};
+use super::{overflow, Effect, Engine, EngineError, Outcome};
+use crate::core::ledger::{AccountId, LedgerEntry, TaskId};
 use crate::core::rejection::Rejection;
 use crate::core::time::Instant;
 
@@ -16,7 +16,7 @@ impl Engine {
         let window = self.task_window;
         let account = &mut self.accounts[id.index()];
         let current_cycle = account.subscription.as_ref().map(|s| s.cycle);
-        let task = task_id(task);
+        let task = TaskId::new(task);
         let Some(remembered_charge) = self.tasks.get_mut(id, &task, now, window) else {
             return Ok(Err(Rejection::UnknownTask {
                 task: task.as_str().into(),
