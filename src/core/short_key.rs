@@ -8,6 +8,9 @@
 //! made from a few word-sized loads and is the string itself for strings
 //! of up to [`EXACT_BYTES`] bytes, so comparing two keys compares the
 //! strings.
+//!
+//! Measured gain: 6.4 % of `engine/charge`'s instructions (round 7 of
+//! benches/README.md).
 
 /// The longest string a key holds whole.
 pub(crate) const EXACT_BYTES: usize = 16;

@@ -6,6 +6,9 @@
 //! `\r`, `\n`) with the exact form of the "has a zero byte" bit trick,
 //! which marks only the bytes that match, so the marks can be read off
 //! with `trailing_zeros`.
+//!
+//! Measured gain (with [`super::rows`], round 5 of benches/README.md):
+//! splitting the 10M rows took 0.81 s of CPU against csv_core's 1.23 s.
 
 use std::ops::Range;
 
