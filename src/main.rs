@@ -307,6 +307,9 @@ fn input_bytes(common: &Common) -> Option<u64> {
     })
 }
 
+/// Stages the `--html` folder with the run's reports (`reports`, the
+/// names the run writes in `--out`): its pages are written there and
+/// published whole when the run commits.
 fn open_html(
     dir: &mut ReportDir,
     path: &std::path::Path,

@@ -4,8 +4,8 @@
 //! accounts, cycles and tasks inside the window, never with rows.
 
 use crate::core::time::Instant;
-use crate::core::{Engine, Event, StatementBook, Summary};
-use crate::input::batch::{describe_event, Batch, BatchRow, RowView};
+use crate::core::{AccountId, Engine, Event, StatementBook, Summary};
+use crate::input::batch::{BadRow, Batch, BatchRow, RowView};
 use crate::input::events::EventFile;
 use crate::input::reader::{read_batches, Message};
 use crate::input::LineError;
@@ -146,7 +146,7 @@ pub fn replay<R: Read + Send, L: Write, J: Write>(
 /// Applies the rows of every batch in order; the state and totals of a
 /// replay.
 fn apply_batches<L: Write, J: Write>(
-    mut engine: Engine,
+    engine: Engine,
     names: &[String],
     batches: Receiver<Message>,
     recycle: &Sender<Batch>,
@@ -154,79 +154,27 @@ fn apply_batches<L: Write, J: Write>(
     output: &mut ReplayOutput<L, J>,
     mut progress: impl FnMut(Progress),
 ) -> Result<Replayed, ReplayError> {
-    let mut statements = StatementBook::default();
-    let mut summary = Summary::default();
-    let mut latest_good: Option<Instant> = None;
+    let mut applying = Applying {
+        engine,
+        statements: StatementBook::default(),
+        summary: Summary::default(),
+        latest_good: None,
+        watched_seen: false,
+        options,
+        output,
+    };
     let mut rows: u64 = 0;
-    let mut watched_seen = false;
     for message in batches {
         let mut batch = message?;
         for (i, row) in batch.rows().iter().enumerate() {
             if i % WARM_ROWS == 0 {
-                warm(&engine, &statements, batch.rows().get(i..).unwrap_or(&[]));
+                warm(&applying.engine, &applying.statements, &batch.rows()[i..]);
             }
             rows += 1;
             let name = names.get(row.file as usize).map_or("", String::as_str);
-            let at = |detail: String| LineError {
-                file: name.to_owned(),
-                line: row.line,
-                detail,
-            };
-            let total = |e: crate::core::TotalOverflow| at(e.to_string());
-            let (event, hint) = match batch.view(row) {
-                RowView::Good(event, hint) => (event, hint),
-                RowView::Bad(bad) => {
-                    if !options.keep_going {
-                        return Err(at(bad.detail.clone()).into());
-                    }
-                    summary.record_rejection(bad.reason).map_err(total)?;
-                    let (time, account, event) = &bad.described;
-                    let rejected = RejectedRow {
-                        file: name,
-                        line: row.line,
-                        time,
-                        account,
-                        event,
-                        reason: bad.reason,
-                        detail: &bad.detail,
-                    };
-                    output.rejections.write(&rejected)?;
-                    if let Some(sink) = output.entry_sink.as_deref_mut() {
-                        sink.unread(&rejected)?;
-                    }
-                    continue;
-                }
-            };
-            let time = event.time;
-            latest_good = latest_good.max(Some(time));
-            if let Some(watched) = &options.watch_account {
-                watched_seen = watched_seen || event.account == watched;
-            }
-            if options.as_of.is_some_and(|as_of| time > as_of) {
-                summary.record_skipped().map_err(total)?;
-                continue;
-            }
-            let applied = engine
-                .apply_hinted(&event, hint)
-                .map_err(|e| at(e.to_string()))?;
-            record_entries(&engine, &mut statements, &mut summary, output, Some(&event))
-                .map_err(|e| e.at(name, row.line))?;
-            statements.record_applied(&applied).map_err(total)?;
-            summary.record_applied(&applied).map_err(total)?;
-            if let Err(rejection) = &applied.outcome {
-                let (time, account, name_of_event) = describe_event(&event);
-                output.rejections.write(&RejectedRow {
-                    file: name,
-                    line: row.line,
-                    time: &time,
-                    account,
-                    event: name_of_event,
-                    reason: rejection.reason(),
-                    detail: &rejection.to_string(),
-                })?;
-            }
-            if let Some(sink) = output.entry_sink.as_deref_mut() {
-                sink.applied(&event, &applied, name, row.line)?;
+            match batch.view(row) {
+                RowView::Good(event, hint) => applying.good_row(&event, hint, (name, row.line))?,
+                RowView::Bad(bad) => applying.bad_row(bad, (name, row.line))?,
             }
             if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 progress(Progress {
@@ -235,37 +183,161 @@ fn apply_batches<L: Write, J: Write>(
                 });
             }
         }
-        if let (Some(runs), Some(now)) = (output.closed_statements.as_deref_mut(), engine.now()) {
-            let closed = statements.take_closed(now, engine.task_window());
-            runs.spill(closed, |id| engine.account_name(id))?;
-        }
+        applying.spill_closed_statements()?;
         batch.clear();
         // The reading thread may have finished already: then the batch is
         // simply dropped.
         let _ = recycle.send(batch);
     }
-    let as_of = options.as_of.or(latest_good);
-    if let Some(as_of) = as_of {
-        let end = |detail: String| LineError {
-            file: format!("--as-of {}", crate::core::time::format_time(as_of)),
-            line: 0,
-            detail,
+    applying.finish()
+}
+
+/// The applying side of a replay: the engine and what it has told so far.
+struct Applying<'o, 'a, L: Write, J: Write> {
+    engine: Engine,
+    statements: StatementBook,
+    summary: Summary,
+    /// The latest time of a well-formed, in-order row: the default as-of.
+    latest_good: Option<Instant>,
+    watched_seen: bool,
+    options: &'o ReplayOptions,
+    output: &'o mut ReplayOutput<'a, L, J>,
+}
+
+/// Where a row was read: its file's name and its line.
+type RowAt<'n> = (&'n str, u64);
+
+fn error_at((file, line): RowAt<'_>, detail: String) -> LineError {
+    LineError {
+        file: file.to_owned(),
+        line,
+        detail,
+    }
+}
+
+impl<L: Write, J: Write> Applying<'_, '_, L, J> {
+    /// A `malformed` or `out_of_order` row: the run stops, or with
+    /// `keep_going` the row is a rejection.
+    fn bad_row(&mut self, bad: &BadRow, at: RowAt<'_>) -> Result<(), ReplayError> {
+        if !self.options.keep_going {
+            return Err(error_at(at, bad.detail.clone()).into());
+        }
+        self.summary
+            .record_rejection(bad.reason)
+            .map_err(|e| error_at(at, e.to_string()))?;
+        let (time, account, event) = &bad.described;
+        let rejected = RejectedRow {
+            file: at.0,
+            line: at.1,
+            time,
+            account,
+            event,
+            reason: bad.reason,
+            detail: &bad.detail,
         };
-        engine.advance_to(as_of).map_err(|e| end(e.to_string()))?;
-        record_entries(&engine, &mut statements, &mut summary, output, None).map_err(
-            |e| match e {
+        self.output.rejections.write(&rejected)?;
+        if let Some(sink) = self.output.entry_sink.as_deref_mut() {
+            sink.unread(&rejected)?;
+        }
+        Ok(())
+    }
+
+    /// A well-formed, in-order row: applied, unless it is past the as-of
+    /// time; its entries and any rejection written.
+    fn good_row(
+        &mut self,
+        event: &Event<'_>,
+        hint: Option<AccountId>,
+        at: RowAt<'_>,
+    ) -> Result<(), ReplayError> {
+        let total = |e: crate::core::TotalOverflow| error_at(at, e.to_string());
+        let time = event.time;
+        self.latest_good = self.latest_good.max(Some(time));
+        if let Some(watched) = &self.options.watch_account {
+            self.watched_seen = self.watched_seen || event.account == watched;
+        }
+        if self.options.as_of.is_some_and(|as_of| time > as_of) {
+            self.summary.record_skipped().map_err(total)?;
+            return Ok(());
+        }
+        let applied = self
+            .engine
+            .apply_hinted(event, hint)
+            .map_err(|e| error_at(at, e.to_string()))?;
+        self.record_entries(Some(event))
+            .map_err(|e| e.at(at.0, at.1))?;
+        self.statements.record_applied(&applied).map_err(total)?;
+        self.summary.record_applied(&applied).map_err(total)?;
+        if let Err(rejection) = &applied.outcome {
+            self.output
+                .rejections
+                .write_rejected_event(at, event, rejection)?;
+        }
+        if let Some(sink) = self.output.entry_sink.as_deref_mut() {
+            sink.applied(event, &applied, at.0, at.1)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the statements of cycles closed by now to
+    /// [`ReplayOutput::closed_statements`], if it is set.
+    fn spill_closed_statements(&mut self) -> Result<(), ReplayError> {
+        if let (Some(runs), Some(now)) = (
+            self.output.closed_statements.as_deref_mut(),
+            self.engine.now(),
+        ) {
+            let closed = self.statements.take_closed(now, self.engine.task_window());
+            runs.spill(closed, |id| self.engine.account_name(id))?;
+        }
+        Ok(())
+    }
+
+    /// Rolls every account over up to the as-of time and gives the state.
+    fn finish(mut self) -> Result<Replayed, ReplayError> {
+        let as_of = self.options.as_of.or(self.latest_good);
+        if let Some(as_of) = as_of {
+            let end = |detail: String| LineError {
+                file: format!("--as-of {}", crate::core::time::format_time(as_of)),
+                line: 0,
+                detail,
+            };
+            self.engine
+                .advance_to(as_of)
+                .map_err(|e| end(e.to_string()))?;
+            self.record_entries(None).map_err(|e| match e {
                 EntryError::Total(t) => ReplayError::Input(end(t.to_string())),
                 EntryError::Io(io) => ReplayError::Output(io),
-            },
-        )?;
+            })?;
+        }
+        Ok(Replayed {
+            engine: self.engine,
+            statements: self.statements,
+            summary: self.summary,
+            as_of,
+            watched_seen: self.watched_seen,
+        })
     }
-    Ok(Replayed {
-        engine,
-        statements,
-        summary,
-        as_of,
-        watched_seen,
-    })
+
+    /// Writes and counts the entries the engine produced last.
+    fn record_entries(&mut self, event: Option<&Event<'_>>) -> Result<(), EntryError> {
+        for entry in self.engine.entries() {
+            self.statements
+                .record_entry(entry)
+                .map_err(EntryError::Total)?;
+            self.summary
+                .record_entry(entry)
+                .map_err(EntryError::Total)?;
+            let account = self.engine.account_name(entry.account);
+            self.output
+                .ledger
+                .write(entry, account)
+                .map_err(EntryError::Io)?;
+            if let Some(sink) = self.output.entry_sink.as_deref_mut() {
+                sink.entry(entry, account, event).map_err(EntryError::Io)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 enum EntryError {
@@ -284,27 +356,4 @@ impl EntryError {
             EntryError::Io(e) => ReplayError::Output(e),
         }
     }
-}
-
-/// Writes and counts the entries the engine produced last.
-fn record_entries<L: Write, J: Write>(
-    engine: &Engine,
-    statements: &mut StatementBook,
-    summary: &mut Summary,
-    output: &mut ReplayOutput<L, J>,
-    event: Option<&Event<'_>>,
-) -> Result<(), EntryError> {
-    for entry in engine.entries() {
-        statements.record_entry(entry).map_err(EntryError::Total)?;
-        summary.record_entry(entry).map_err(EntryError::Total)?;
-        let account = engine.account_name(entry.account);
-        output
-            .ledger
-            .write(entry, account)
-            .map_err(EntryError::Io)?;
-        if let Some(sink) = output.entry_sink.as_deref_mut() {
-            sink.entry(entry, account, event).map_err(EntryError::Io)?;
-        }
-    }
-    Ok(())
 }

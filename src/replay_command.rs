@@ -9,7 +9,7 @@ use crate::progress::ProgressLine;
 use clap::Args;
 use creditsim::core::{RuleBook, Summary};
 use creditsim::html::HtmlReport;
-use creditsim::replay::{replay, ReplayOptions, ReplayOutput, Replayed};
+use creditsim::replay::{replay, ReplayOptions, ReplayOutput};
 use creditsim::report::cells::CellPolicy;
 use creditsim::report::journal::JournalWriter;
 use creditsim::report::ledger::LedgerWriter;
@@ -99,24 +99,8 @@ pub(crate) fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     } else {
         CellPolicy::Exact
     };
-    let mut journal = match &args.journal {
-        Some(path) => Some(open_journal(&mut dir, path, engine.rules().clone())?),
-        None => None,
-    };
-    let html_staged = match &args.html {
-        Some(path) => Some(open_html(&mut dir, path, &REPORT_FILES)?),
-        None => None,
-    };
-    let mut html = html_staged
-        .as_ref()
-        .map(|_| HtmlReport::new(engine.rules().clone(), args.html_accounts));
-    let mut sinks = Fanout(Vec::new());
-    if let Some(writer) = journal.as_mut() {
-        sinks.0.push(writer);
-    }
-    if let Some(report) = html.as_mut() {
-        sinks.0.push(report);
-    }
+    let mut besides = Besides::open(&args, &mut dir, engine.rules())?;
+    let mut sinks = besides.sinks();
     let mut closed_statements = StatementRuns::new(dir.scratch().map_err(out_error)?, cells);
     let mut output = ReplayOutput {
         ledger: LedgerWriter::new(dir.open("ledger.csv").map_err(out_error)?)
@@ -137,12 +121,7 @@ pub(crate) fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     let mut progress = ProgressLine::new(input_bytes(&args.common));
     let replayed = replay(engine, files, &options, &mut output, |p| progress.update(p));
     progress.finish();
-    let Replayed {
-        engine,
-        statements,
-        summary,
-        ..
-    } = replayed?;
+    let replayed = replayed?;
     let ReplayOutput {
         ledger, rejections, ..
     } = output;
@@ -152,8 +131,9 @@ pub(crate) fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     std::thread::scope(|scope| {
         let ledger_synced = scope.spawn(move || ledger.finish().and_then(finish));
         let others = rejections.finish().and_then(finish).and_then(|()| {
-            let statements = (closed_statements, statements);
-            write_end_reports(&mut dir, "", &engine, statements, &summary, cells)
+            let statements = (closed_statements, replayed.statements);
+            let (engine, summary) = (&replayed.engine, &replayed.summary);
+            write_end_reports(&mut dir, "", engine, statements, summary, cells)
         });
         let ledger_synced = ledger_synced
             .join()
@@ -161,24 +141,17 @@ pub(crate) fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
         ledger_synced.and(others)
     })
     .map_err(out_error)?;
-    let out = dir.path().display().to_string();
-    if let (Some(writer), Some(path)) = (journal, &args.journal) {
-        let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
-        finish(writer.finish().map_err(journal_error)?).map_err(journal_error)?;
-    }
-    if let (Some(report), Some(staged), Some(path)) = (html, &html_staged, &args.html) {
-        report
-            .write(staged)
-            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-    }
+    besides.finish(&args)?;
+    let accounts = replayed.engine.account_count();
     describe_run(
         dir.manifest_mut(),
         &args.common,
-        &summary,
-        engine.account_count(),
+        &replayed.summary,
+        accounts,
     );
+    let out = dir.path().display().to_string();
     dir.commit().map_err(out_error)?;
-    print_run_summary(&out, &summary, engine.account_count());
+    print_run_summary(&out, &replayed.summary, accounts);
     if let Some(path) = &args.journal {
         println!("wrote journal {}", path.display());
     }
@@ -188,9 +161,60 @@ pub(crate) fn run_replay(args: ReplayArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Stages the `--html` folder with the run's reports (`reports`, the
-/// names the run writes in `--out`): its pages are written there and
-/// published whole when the run commits.
+/// What `--journal` and `--html` write beside the reports.
+struct Besides {
+    journal: Option<JournalWriter<io::BufWriter<File>>>,
+    /// The staged `--html` folder, and the report collected for it.
+    html: Option<(PathBuf, HtmlReport)>,
+}
+
+impl Besides {
+    /// Opens the journal and stages the HTML folder, as `args` asks.
+    fn open(args: &ReplayArgs, dir: &mut ReportDir, rules: &RuleBook) -> Result<Self, Failure> {
+        let journal = match &args.journal {
+            Some(path) => Some(open_journal(dir, path, rules.clone())?),
+            None => None,
+        };
+        let html = match &args.html {
+            Some(path) => {
+                let staged = open_html(dir, path, &REPORT_FILES)?;
+                Some((staged, HtmlReport::new(rules.clone(), args.html_accounts)))
+            }
+            None => None,
+        };
+        Ok(Besides { journal, html })
+    }
+
+    /// The entry sinks of the replay: none when neither is asked for.
+    fn sinks(&mut self) -> Fanout<'_> {
+        let mut sinks = Fanout(Vec::new());
+        if let Some(writer) = self.journal.as_mut() {
+            sinks.0.push(writer);
+        }
+        if let Some((_, report)) = self.html.as_mut() {
+            sinks.0.push(report);
+        }
+        sinks
+    }
+
+    /// Flushes the journal and writes the HTML pages into their staged
+    /// folder, both published with the reports.
+    fn finish(self, args: &ReplayArgs) -> Result<(), Failure> {
+        if let (Some(writer), Some(path)) = (self.journal, &args.journal) {
+            let journal_error = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
+            finish(writer.finish().map_err(journal_error)?).map_err(journal_error)?;
+        }
+        if let (Some((staged, report)), Some(path)) = (self.html, &args.html) {
+            report
+                .write(&staged)
+                .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the `--journal` file, staged and published with the reports; it
+/// may not take the name of a report of `--out`.
 fn open_journal(
     dir: &mut ReportDir,
     path: &std::path::Path,

@@ -265,19 +265,7 @@ impl Collected {
     pub fn entry(&mut self, entry: &LedgerEntry, account: &str) {
         let start = entry.cycle.start;
         let month = Month(start.year(), start.month());
-        let totals = self.months.entry(month).or_default();
-        let moved = credits(entry.extra_delta).saturating_add(credits(entry.subscription_delta));
-        match entry.kind {
-            EntryKind::Fee => add(&mut totals.fees_usd, entry.usd),
-            EntryKind::Purchase => {
-                add(&mut totals.purchases_usd, entry.usd);
-                add(&mut totals.purchased, moved);
-            }
-            EntryKind::Grant => add(&mut totals.granted, moved),
-            EntryKind::Charge => add(&mut totals.used, moved),
-            EntryKind::Refund => add(&mut totals.refunded, moved),
-            EntryKind::Expire => add(&mut totals.expired, moved),
-        }
+        self.months.entry(month).or_default().add(entry);
         let provider = entry
             .rule
             .and_then(|rule| self.providers.of_rule.get(rule.index()).copied());
@@ -288,9 +276,43 @@ impl Collected {
             extra: entry.extra_balance,
             subscription: entry.subscription_balance,
         });
-        let at = match data.cycles.last() {
-            Some(last) if last.start == start => data.cycles.len() - 1,
-            _ => match data.cycles.binary_search_by_key(&start, |c| c.start) {
+        let usage = data.cycle_of(entry).add(entry, provider);
+        data.used = data.used.saturating_add(usage);
+    }
+}
+
+/// The credits an entry moves, both buckets together.
+fn moved(entry: &LedgerEntry) -> u128 {
+    credits(entry.extra_delta).saturating_add(credits(entry.subscription_delta))
+}
+
+impl MonthTotals {
+    /// Adds an entry of this billing month.
+    fn add(&mut self, entry: &LedgerEntry) {
+        let moved = moved(entry);
+        match entry.kind {
+            EntryKind::Fee => add(&mut self.fees_usd, entry.usd),
+            EntryKind::Purchase => {
+                add(&mut self.purchases_usd, entry.usd);
+                add(&mut self.purchased, moved);
+            }
+            EntryKind::Grant => add(&mut self.granted, moved),
+            EntryKind::Charge => add(&mut self.used, moved),
+            EntryKind::Refund => add(&mut self.refunded, moved),
+            EntryKind::Expire => add(&mut self.expired, moved),
+        }
+    }
+}
+
+impl AccountData {
+    /// The row of the entry's cycle, made when it is the first entry of
+    /// that cycle. Entries come in time order, so it is nearly always the
+    /// last row; any other is found by its start.
+    fn cycle_of(&mut self, entry: &LedgerEntry) -> &mut CycleRow {
+        let start = entry.cycle.start;
+        let at = match self.cycles.last() {
+            Some(last) if last.start == start => self.cycles.len() - 1,
+            _ => match self.cycles.binary_search_by_key(&start, |c| c.start) {
                 Ok(at) => at,
                 Err(at) => {
                     let row = CycleRow {
@@ -298,55 +320,64 @@ impl Collected {
                         end: entry.cycle.end,
                         ..CycleRow::default()
                     };
-                    data.cycles.insert(at, row);
+                    self.cycles.insert(at, row);
                     at
                 }
             },
         };
-        let row = &mut data.cycles[at];
-        if row.plan.is_none() {
-            row.plan.clone_from(&entry.plan);
+        &mut self.cycles[at]
+    }
+}
+
+impl CycleRow {
+    /// Adds an entry of this cycle (`provider`: its rule's provider, if
+    /// any); the credits it used, net (a refund's are negative).
+    fn add(&mut self, entry: &LedgerEntry, provider: Option<u16>) -> i128 {
+        if self.plan.is_none() {
+            self.plan.clone_from(&entry.plan);
         }
         let (extra, subscription) = (
             credits(entry.extra_delta),
             credits(entry.subscription_delta),
         );
-        let mut usage = 0i128;
+        let moved = moved(entry);
+        let usage = match entry.kind {
+            EntryKind::Charge | EntryKind::Refund => entry
+                .extra_delta
+                .saturating_add(entry.subscription_delta)
+                .saturating_neg(),
+            _ => 0,
+        };
         match entry.kind {
-            EntryKind::Fee => add(&mut row.fee_usd, entry.usd),
-            EntryKind::Grant => add(&mut row.granted, moved),
+            EntryKind::Fee => add(&mut self.fee_usd, entry.usd),
+            EntryKind::Grant => add(&mut self.granted, moved),
             EntryKind::Purchase => {
-                add(&mut row.purchased, moved);
-                add(&mut row.purchase_usd, entry.usd);
+                add(&mut self.purchased, moved);
+                add(&mut self.purchase_usd, entry.usd);
             }
             EntryKind::Charge => {
-                add(&mut row.used_extra, extra);
-                add(&mut row.used_subscription, subscription);
-                usage = entry
-                    .extra_delta
-                    .saturating_add(entry.subscription_delta)
-                    .saturating_neg();
+                add(&mut self.used_extra, extra);
+                add(&mut self.used_subscription, subscription);
             }
             EntryKind::Refund => {
-                add(&mut row.refunded_extra, extra);
-                add(&mut row.refunded_subscription, subscription);
-                usage = entry
-                    .extra_delta
-                    .saturating_add(entry.subscription_delta)
-                    .saturating_neg();
+                add(&mut self.refunded_extra, extra);
+                add(&mut self.refunded_subscription, subscription);
             }
-            EntryKind::Expire => add(&mut row.expired, moved),
+            EntryKind::Expire => add(&mut self.expired, moved),
         }
         if let Some(provider) = provider {
-            match row.by_provider.binary_search_by_key(&provider, |&(p, _)| p) {
+            match self
+                .by_provider
+                .binary_search_by_key(&provider, |&(p, _)| p)
+            {
                 Ok(at) => {
-                    let net = &mut row.by_provider[at].1;
+                    let net = &mut self.by_provider[at].1;
                     *net = net.saturating_add(usage);
                 }
-                Err(at) => row.by_provider.insert(at, (provider, usage)),
+                Err(at) => self.by_provider.insert(at, (provider, usage)),
             }
         }
-        data.used = data.used.saturating_add(usage);
+        usage
     }
 }
 

@@ -1,7 +1,7 @@
 //! The pages, as maud templates: the overview and one page per account.
 
 use super::chart::{line_chart, steps, Series, PALETTE};
-use super::collect::{AccountData, Collected, Providers};
+use super::collect::{AccountData, Collected, CycleRow, Providers};
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -70,6 +70,68 @@ pub fn account_file(rank: usize) -> String {
 /// reason, the top accounts. `pages[i]` is the page of `accounts[i]`, if
 /// it has one.
 pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
+    let (revenue, credits) = month_charts(data);
+    let by_rejections = by_rejections(data);
+    let rank_of: rustc_hash::FxHashMap<usize, usize> = by_usage
+        .iter()
+        .take(pages)
+        .enumerate()
+        .map(|(rank, &i)| (i, rank))
+        .collect();
+    let account_cell = |i: usize| -> Markup {
+        let name = &data.accounts[i].name;
+        html! {
+            @if let Some(&rank) = rank_of.get(&i) {
+                a href=(account_file(rank)) { (name) }
+            } @else {
+                (name)
+            }
+        }
+    };
+    let body = html! {
+        h1 { "creditsim report" }
+        p { (data.accounts.len()) " accounts; " (pages) " account pages." }
+        h2 { "Revenue per billing month" }
+        p { "A billing month is the month its cycle starts in." }
+        (figure(revenue, revenue_table(data)))
+        h2 { "Credits per billing month" }
+        (figure(credits, credits_table(data)))
+        h2 { "Rejections by reason" }
+        table #rejections {
+            caption { "Rejections by reason" }
+            tr { th.t { "reason" } th { "rows" } }
+            @for (reason, count) in &data.rejections {
+                tr { td.t { (reason) } td { (count) } }
+            }
+        }
+        h2 { "Accounts with the most usage" }
+        table #top-usage {
+            caption { "Top accounts by credits used (net of refunds)" }
+            tr { th { "rank" } th.t { "account" } th { "used" } th { "rejections" } }
+            @for (rank, &i) in by_usage.iter().take(TOP).enumerate() {
+                tr {
+                    td { (rank + 1) } td.t { (account_cell(i)) }
+                    td { (data.accounts[i].used) } td { (data.accounts[i].rejections) }
+                }
+            }
+        }
+        h2 { "Accounts with the most rejections" }
+        table #top-rejections {
+            caption { "Top accounts by rejected rows" }
+            tr { th { "rank" } th.t { "account" } th { "rejections" } th { "used" } }
+            @for (rank, &i) in by_rejections.iter().take(TOP).enumerate() {
+                tr {
+                    td { (rank + 1) } td.t { (account_cell(i)) }
+                    td { (data.accounts[i].rejections) } td { (data.accounts[i].used) }
+                }
+            }
+        }
+    };
+    page("creditsim report", body)
+}
+
+/// The overview's two charts: revenue, and credits, per billing month.
+fn month_charts(data: &Collected) -> (String, String) {
     let months: Vec<String> = data.months.keys().map(ToString::to_string).collect();
     let totals: Vec<_> = data.months.values().collect();
     let index = |values: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
@@ -113,6 +175,11 @@ pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
         ],
         &month_labels(&months),
     );
+    (revenue, credits)
+}
+
+/// The accounts with rejections, the most first (then by name).
+fn by_rejections(data: &Collected) -> Vec<usize> {
     let mut by_rejections: Vec<usize> = (0..data.accounts.len())
         .filter(|&i| data.accounts[i].rejections > 0)
         .collect();
@@ -122,89 +189,7 @@ pub fn overview(data: &Collected, by_usage: &[usize], pages: usize) -> String {
             .cmp(&a.rejections)
             .then_with(|| a.name.cmp(&b.name))
     });
-    let rank_of: rustc_hash::FxHashMap<usize, usize> = by_usage
-        .iter()
-        .take(pages)
-        .enumerate()
-        .map(|(rank, &i)| (i, rank))
-        .collect();
-    let account_cell = |i: usize| -> Markup {
-        let name = &data.accounts[i].name;
-        html! {
-            @if let Some(&rank) = rank_of.get(&i) {
-                a href=(account_file(rank)) { (name) }
-            } @else {
-                (name)
-            }
-        }
-    };
-    let body = html! {
-        h1 { "creditsim report" }
-        p { (data.accounts.len()) " accounts; " (pages) " account pages." }
-        h2 { "Revenue per billing month" }
-        p { "A billing month is the month its cycle starts in." }
-        (figure(revenue, html! {
-            table #revenue {
-                caption { "Revenue per billing month (USD)" }
-                tr { th.t { "month" } th { "fees_usd" } th { "purchase_usd" } th { "total_usd" } }
-                @for (month, t) in &data.months {
-                    tr {
-                        td.t { (month) }
-                        td { (Usd(t.fees_usd)) }
-                        td { (Usd(t.purchases_usd)) }
-                        td { (Usd(t.fees_usd.saturating_add(t.purchases_usd))) }
-                    }
-                }
-            }
-        }))
-        h2 { "Credits per billing month" }
-        (figure(credits, html! {
-            table #credits {
-                caption { "Credits per billing month" }
-                tr {
-                    th.t { "month" } th { "granted" } th { "purchased" } th { "used" }
-                    th { "refunded" } th { "expired" }
-                }
-                @for (month, t) in &data.months {
-                    tr {
-                        td.t { (month) } td { (t.granted) } td { (t.purchased) } td { (t.used) }
-                        td { (t.refunded) } td { (t.expired) }
-                    }
-                }
-            }
-        }))
-        h2 { "Rejections by reason" }
-        table #rejections {
-            caption { "Rejections by reason" }
-            tr { th.t { "reason" } th { "rows" } }
-            @for (reason, count) in &data.rejections {
-                tr { td.t { (reason) } td { (count) } }
-            }
-        }
-        h2 { "Accounts with the most usage" }
-        table #top-usage {
-            caption { "Top accounts by credits used (net of refunds)" }
-            tr { th { "rank" } th.t { "account" } th { "used" } th { "rejections" } }
-            @for (rank, &i) in by_usage.iter().take(TOP).enumerate() {
-                tr {
-                    td { (rank + 1) } td.t { (account_cell(i)) }
-                    td { (data.accounts[i].used) } td { (data.accounts[i].rejections) }
-                }
-            }
-        }
-        h2 { "Accounts with the most rejections" }
-        table #top-rejections {
-            caption { "Top accounts by rejected rows" }
-            tr { th { "rank" } th.t { "account" } th { "rejections" } th { "used" } }
-            @for (rank, &i) in by_rejections.iter().take(TOP).enumerate() {
-                tr {
-                    td { (rank + 1) } td.t { (account_cell(i)) }
-                    td { (data.accounts[i].rejections) } td { (data.accounts[i].used) }
-                }
-            }
-        }
-    };
-    page("creditsim report", body)
+    by_rejections
 }
 
 /// One account's page: its statement per cycle, its buckets over time and
@@ -233,61 +218,13 @@ pub fn account(data: &AccountData, providers: &Providers) -> String {
         &day_label,
     );
     let cycles: Vec<_> = data.cycles.iter().collect();
-    let used: std::collections::BTreeSet<u16> = cycles
-        .iter()
-        .flat_map(|c| c.by_provider.iter().map(|&(p, _)| p))
-        .collect();
-    let starts: Vec<String> = cycles
-        .iter()
-        .map(|c| c.start.format("%Y-%m-%d").to_string())
-        .collect();
-    let usage_series: Vec<Series> = used
-        .iter()
-        .enumerate()
-        .map(|(n, &provider)| Series {
-            name: providers.name(provider).to_owned(),
-            colour: PALETTE[n % PALETTE.len()],
-            points: cycles
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let credits = c
-                        .by_provider
-                        .iter()
-                        .find(|&&(p, _)| p == provider)
-                        .map_or(0, |&(_, credits)| credits);
-                    (i as f64, credits as f64)
-                })
-                .collect(),
-        })
-        .collect();
-    let usage = line_chart(
-        &format!("Credits used by {} per cycle, by provider", data.name),
-        &usage_series,
-        &month_labels(&starts),
-    );
+    let usage = usage_chart(data, &cycles, providers);
     let body = html! {
         p { a href="index.html" { "← overview" } }
         h1 { "Account " (data.name) }
         p { "Credits used (net of refunds): " (data.used) "; rejected rows: " (data.rejections) "." }
         h2 { "Statement per cycle" }
-        table #statement {
-            caption { "Statement per cycle" }
-            tr {
-                th.t { "cycle_start" } th.t { "cycle_end" } th.t { "plan" } th { "fee_usd" }
-                th { "granted" } th { "purchased" } th { "purchase_usd" } th { "used_extra" }
-                th { "used_subscription" } th { "refunded_extra" } th { "refunded_subscription" }
-                th { "expired" }
-            }
-            @for c in &cycles {
-                tr {
-                    td.t { (format_time(c.start)) } td.t { (format_time(c.end)) } td.t { (c.plan.as_deref().unwrap_or("")) }
-                    td { (Usd(c.fee_usd)) } td { (c.granted) } td { (c.purchased) }
-                    td { (Usd(c.purchase_usd)) } td { (c.used_extra) } td { (c.used_subscription) }
-                    td { (c.refunded_extra) } td { (c.refunded_subscription) } td { (c.expired) }
-                }
-            }
-        }
+        (statement_table(&cycles))
         h2 { "Buckets over time" }
         (figure(buckets, html! {
             details {
@@ -326,4 +263,102 @@ pub fn account(data: &AccountData, providers: &Providers) -> String {
         }))
     };
     page(&format!("creditsim: account {}", data.name), body)
+}
+
+/// The chart of an account's usage per cycle, a line per provider.
+fn usage_chart(data: &AccountData, cycles: &[&CycleRow], providers: &Providers) -> String {
+    let used: std::collections::BTreeSet<u16> = cycles
+        .iter()
+        .flat_map(|c| c.by_provider.iter().map(|&(p, _)| p))
+        .collect();
+    let starts: Vec<String> = cycles
+        .iter()
+        .map(|c| c.start.format("%Y-%m-%d").to_string())
+        .collect();
+    let usage_series: Vec<Series> = used
+        .iter()
+        .enumerate()
+        .map(|(n, &provider)| Series {
+            name: providers.name(provider).to_owned(),
+            colour: PALETTE[n % PALETTE.len()],
+            points: cycles
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let credits = c
+                        .by_provider
+                        .iter()
+                        .find(|&&(p, _)| p == provider)
+                        .map_or(0, |&(_, credits)| credits);
+                    (i as f64, credits as f64)
+                })
+                .collect(),
+        })
+        .collect();
+    let labels = month_labels(&starts);
+    line_chart(
+        &format!("Credits used by {} per cycle, by provider", data.name),
+        &usage_series,
+        &labels,
+    )
+}
+
+/// The table beside the revenue chart.
+fn revenue_table(data: &Collected) -> Markup {
+    html! {
+        table #revenue {
+            caption { "Revenue per billing month (USD)" }
+            tr { th.t { "month" } th { "fees_usd" } th { "purchase_usd" } th { "total_usd" } }
+            @for (month, t) in &data.months {
+                tr {
+                    td.t { (month) }
+                    td { (Usd(t.fees_usd)) }
+                    td { (Usd(t.purchases_usd)) }
+                    td { (Usd(t.fees_usd.saturating_add(t.purchases_usd))) }
+                }
+            }
+        }
+    }
+}
+
+/// The table beside the credits chart.
+fn credits_table(data: &Collected) -> Markup {
+    html! {
+        table #credits {
+            caption { "Credits per billing month" }
+            tr {
+                th.t { "month" } th { "granted" } th { "purchased" } th { "used" }
+                th { "refunded" } th { "expired" }
+            }
+            @for (month, t) in &data.months {
+                tr {
+                    td.t { (month) } td { (t.granted) } td { (t.purchased) } td { (t.used) }
+                    td { (t.refunded) } td { (t.expired) }
+                }
+            }
+        }
+    }
+}
+
+/// An account's statement, a row per cycle.
+fn statement_table(cycles: &[&CycleRow]) -> Markup {
+    html! {
+        table #statement {
+            caption { "Statement per cycle" }
+            tr {
+                th.t { "cycle_start" } th.t { "cycle_end" } th.t { "plan" } th { "fee_usd" }
+                th { "granted" } th { "purchased" } th { "purchase_usd" } th { "used_extra" }
+                th { "used_subscription" } th { "refunded_extra" } th { "refunded_subscription" }
+                th { "expired" }
+            }
+            @for c in cycles {
+                tr {
+                    td.t { (format_time(c.start)) } td.t { (format_time(c.end)) } td.t { (c.plan.as_deref().unwrap_or("")) }
+                    td { (Usd(c.fee_usd)) } td { (c.granted) } td { (c.purchased) }
+                    td { (Usd(c.purchase_usd)) } td { (c.used_extra) } td { (c.used_subscription) }
+                    td { (c.refunded_extra) } td { (c.refunded_subscription) } td { (c.expired) }
+                }
+            }
+        }
+    }
 }

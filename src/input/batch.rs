@@ -7,7 +7,7 @@
 //! for reuse, so in steady state reading allocates nothing per row.
 
 use crate::core::tasks::TaskKey;
-use crate::core::time::{format_time, Instant};
+use crate::core::time::Instant;
 use crate::core::{AccountId, ActionOf, Event, Reason};
 use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
@@ -225,13 +225,6 @@ impl Batch {
             }
         }
     }
-}
-
-/// What `rejections.csv` shows of a well-formed row: its normalised time,
-/// account and event name (the same text `EventFile::describe` gives for
-/// it, since the row parsed).
-pub fn describe_event<'a>(event: &Event<'a>) -> (String, &'a str, &'static str) {
-    (format_time(event.time), event.account, event.action.name())
 }
 
 /// The reading side's guess of the engine's account ids: the engine numbers

@@ -2,7 +2,8 @@
 
 use super::cells::CellPolicy;
 use super::csv_writer;
-use crate::core::Reason;
+use crate::core::time::format_time;
+use crate::core::{Event, Reason, Rejection};
 use std::io::{self, Write};
 
 /// The header of `rejections.csv`.
@@ -73,6 +74,31 @@ impl<W: Write> RejectionWriter<W> {
             row.detail,
         ])?;
         Ok(())
+    }
+
+    /// Writes the business rejection of a well-formed event read at
+    /// `file:line`: its normalised time, account and event name (the text
+    /// `EventFile::describe` gives for it, since the row parsed), the
+    /// rejection's code and its sentence.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of writing to the output.
+    pub fn write_rejected_event(
+        &mut self,
+        (file, line): (&str, u64),
+        event: &Event<'_>,
+        rejection: &Rejection,
+    ) -> io::Result<()> {
+        self.write(&RejectedRow {
+            file,
+            line,
+            time: &format_time(event.time),
+            account: event.account,
+            event: event.action.name(),
+            reason: rejection.reason(),
+            detail: &rejection.to_string(),
+        })
     }
 
     /// Flushes and returns the output.

@@ -9,7 +9,6 @@ use crate::core::totals::add;
 use crate::core::{
     AccountId, Action, Applied, Engine, Event, Reason, StatementBook, TotalOverflow,
 };
-use crate::input::batch::describe_event;
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
 use crate::report::rejections::{RejectedRow, RejectionWriter};
@@ -294,16 +293,10 @@ fn record_outcome<W: Write>(
         .map_err(total)?;
     }
     if let (Err(rejection), Some(reports)) = (&applied.outcome, reports) {
-        let (time, account, name_of_event) = describe_event(event);
-        reports.rejections.write(&RejectedRow {
-            file: origin.file,
-            line: origin.line,
-            time: &time,
-            account,
-            event: name_of_event,
-            reason: rejection.reason(),
-            detail: &rejection.to_string(),
-        })?;
+        let origin = (origin.file, origin.line);
+        reports
+            .rejections
+            .write_rejected_event(origin, event, rejection)?;
     }
     Ok(())
 }
