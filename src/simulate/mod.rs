@@ -49,11 +49,10 @@ use crate::input::events::EventFile;
 use crate::input::reader::{read_batches, Message};
 use crate::input::LineError;
 use chrono::TimeDelta;
-use drive::{run_all, Feed};
+use drive::{run_all, Feed, Hand};
 use run::{Origin, Row, Run, RunError};
 use std::io::{self, Read, Write};
-use std::sync::mpsc::{channel, sync_channel, SyncSender};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel};
 
 /// The name of the baseline in every report.
 pub const BASELINE: &str = "baseline";
@@ -369,13 +368,9 @@ pub fn simulate<'e>(
     let runs = runs::<io::Sink>(history.settings, scenarios, options.best_plan, |_| Ok(None))?;
     let events = history.events;
     let feed = Feed {
-        feed: |workers: &[SyncSender<Chunk<'e>>]| {
+        feed: |hand: &Hand<'_, io::Sink, Chunk<'e>>| {
             for (i, chunk) in events.chunks(EVENTS_PER_CHUNK).enumerate() {
-                let start = (i * EVENTS_PER_CHUNK) as u64;
-                for worker in workers {
-                    // A worker that hung up has panicked; joining it says so.
-                    let _ = worker.send((start, chunk));
-                }
+                hand.send(((i * EVENTS_PER_CHUNK) as u64, chunk));
             }
             Ok(())
         },
@@ -426,7 +421,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
     let rules = &settings.rules;
     let as_of = settings.as_of;
     let feed = Feed {
-        feed: move |workers: &[SyncSender<Arc<(u64, Batch)>>]| {
+        feed: move |hand: &Hand<'_, W, (u64, Batch)>| {
             let (full, batches) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
             // Batches are not sent back for reuse: several workers share
             // each one.
@@ -439,10 +434,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                         Ok(batch) => {
                             let start = rows;
                             rows += batch.rows().len() as u64;
-                            let shared = Arc::new((start, batch));
-                            for worker in workers {
-                                let _ = worker.send(Arc::clone(&shared));
-                            }
+                            hand.send((start, batch));
                         }
                         Err(error) => return Err((rows, error)),
                     }
@@ -450,8 +442,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                 Ok(())
             })
         },
-        apply: |run: &mut Run<W>, shared: &Arc<(u64, Batch)>| {
-            let (start, batch) = &**shared;
+        apply: |run: &mut Run<W>, (start, batch): &(u64, Batch)| {
             for (i, batch_row) in batch.rows().iter().enumerate() {
                 let file = names
                     .get(batch_row.file as usize)
@@ -472,7 +463,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
             }
             Ok(())
         },
-        start: |shared: &Arc<(u64, Batch)>| shared.0,
+        start: |(start, _): &(u64, Batch)| *start,
     };
     let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options.best_plan.then(|| best::plan_ids(&settings.plans));
