@@ -5,10 +5,9 @@ messages. Spark runs in local[2] (Java 17 or later needed)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -152,7 +151,6 @@ def test_bad_input_raises_the_cli_message(case, spark, cli, tmp_path):
         plans = str(tmp_path / "plans.csv")
         Path(plans).write_text("plan,price_usd,monthly_credits\nbasic,eight,1000\n")
     message = cli_error(cli, tmp_path, table, ["--plans", plans])
-    df = spark.createDataFrame(table.to_pandas()) if table.num_columns else None
     df = frames(spark, tmp_path, {"events.parquet": table})["events.parquet"]
     with pytest.raises(creditsim.ReplayError) as raised:
         cspark.replay(df, plans, name="events.parquet", partitions=2)
