@@ -119,7 +119,10 @@ class SparkReports(NamedTuple):
 def _arrow_schema(df) -> _pa.Schema:
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(df.schema)
+    # The columns as mapInArrow hands them over (timestamps in the
+    # session's time zone).
+    timezone = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    return to_arrow_schema(df.schema, timezone=timezone)
 
 
 def _numbered(df, index: int):

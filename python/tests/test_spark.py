@@ -160,3 +160,20 @@ def test_bad_input_raises_the_cli_message(case, spark, cli, tmp_path):
         files = cli_reports(cli, tmp_path, tables, ["--plans", plans, "--keep-going"])
         got = spark_replay(spark, tmp_path, tables, {"plans": plans, "keep_going": True}, 2)
         assert got == files
+
+
+def test_an_empty_input_and_a_timestamp_column(spark, cli, tmp_path):
+    schema = pa.schema([(c, pa.string()) for c in ["time", "account", "event"]])
+    empty = {"events.parquet": schema.empty_table()}
+    files = cli_reports(cli, tmp_path, empty, ["--plans", str(PLANS)])
+    assert spark_replay(spark, tmp_path, empty, {"plans": str(PLANS)}, 2) == files
+    # `time` as a Spark timestamp reads as its text.
+    from pyspark.sql import functions as F
+
+    table = out_of_order_events().slice(0, 2)
+    df = frames(spark, tmp_path, {"events.parquet": table})["events.parquet"]
+    typed = df.withColumn("time", F.to_timestamp("time"))
+    as_text = cspark.replay(df, PLANS, name="events.parquet", partitions=2)
+    as_time = cspark.replay(typed, PLANS, name="events.parquet", partitions=2)
+    assert as_time.summary == as_text.summary
+    assert as_time.ledger.collect() == as_text.ledger.collect()
