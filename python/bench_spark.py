@@ -30,7 +30,7 @@ FILES = ["balances.csv", "ledger.csv", "statements.csv", "rejections.csv", "summ
 
 def main() -> None:
     folder = Path(sys.argv[1]).resolve()
-    cli = sys.argv[2] if len(sys.argv) > 2 else "target/release/creditsim"
+    cli = str(Path(sys.argv[2] if len(sys.argv) > 2 else "target/release/creditsim").resolve())
     counts = [int(a) for a in sys.argv[3:]] or [2, 4]
     plans = str(folder / "plans.csv")
     parquet = folder / "events.parquet"
