@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The Python package's CI: a venv with maturin, pytest, pyarrow, Polars and
-# DuckDB from PyPI; `cargo fmt --check` and clippy of python/; the package built and
+# The Python package's CI: a venv with maturin, pytest, pyarrow, Polars,
+# DuckDB and PySpark (and "pandas<3", which its Arrow path imports) from
+# PyPI (the Spark tests need Java 17 or later: `.ci/run` installs it);
+# `cargo fmt --check` and clippy of python/; the package built and
 # installed into the venv (debug build: `maturin develop`); the CLI and the
 # input generator built, since the tests compare the package with them;
 # then pytest. Run from anywhere: bash python/ci.sh
@@ -16,7 +18,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "maturin>=1.7,<2" pytest pyarrow polars duckdb
+    "maturin>=1.7,<2" pytest pyarrow polars duckdb pyspark "pandas<3"
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 

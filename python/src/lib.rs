@@ -7,6 +7,8 @@
 
 #![deny(missing_docs)]
 
+mod spark;
+
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_array::RecordBatchReader;
 use arrow_pyarrow::FromPyArrow;
@@ -39,7 +41,7 @@ pyo3::create_exception!(
 
 /// Why a replay could not give reports: the message `creditsim replay`
 /// would print (without `error: `).
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl From<LineError> for Failure {
     fn from(error: LineError) -> Self {
@@ -76,16 +78,25 @@ fn open_file(path: &std::path::Path) -> Result<File, Failure> {
     File::open(path).map_err(|e| Failure(format!("{}: cannot read: {e}", path.display())))
 }
 
-/// Runs the replay as `creditsim replay` does, reports in memory.
-fn run(request: Request) -> Result<Reports, Failure> {
-    let plans_name = request.plans.display().to_string();
-    let plans: PlanBook =
-        load_plans(&plans_name, open_file(&request.plans)?).map_err(|e| Failure(e.to_string()))?;
-    let rules = match &request.rules {
+/// The plans and the rule book (the built-in one without a path), read as
+/// `creditsim replay` reads `--plans` and `--rules`.
+pub(crate) fn load_books(
+    plans: &std::path::Path,
+    rules: Option<&std::path::Path>,
+) -> Result<(PlanBook, RuleBook), Failure> {
+    let plans_name = plans.display().to_string();
+    let plans = load_plans(&plans_name, open_file(plans)?).map_err(|e| Failure(e.to_string()))?;
+    let rules = match rules {
         Some(path) => load_rules(&path.display().to_string(), open_file(path)?)
             .map_err(|e| Failure(e.to_string()))?,
         None => RuleBook::builtin(),
     };
+    Ok((plans, rules))
+}
+
+/// Runs the replay as `creditsim replay` does, reports in memory.
+fn run(request: Request) -> Result<Reports, Failure> {
+    let (plans, rules) = load_books(&request.plans, request.rules.as_deref())?;
     let mut files: Vec<InputFile> = Vec::with_capacity(request.events.len());
     for (name, reader) in request.events {
         let schema = reader.schema();
@@ -199,6 +210,11 @@ fn replay_bytes<'py>(
 #[pymodule]
 fn _creditsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(replay_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::check_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::as_of_key, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::combine_summaries, m)?)?;
+    m.add_class::<spark::RowTimes>()?;
+    m.add_class::<spark::PartitionReplay>()?;
     m.add("ReplayError", m.py().get_type::<ReplayError>())?;
     Ok(())
 }

@@ -144,11 +144,11 @@ impl<R: Read> EventFile<R> {
             Err(detail) => RowClass::Malformed { detail },
             Ok(event) => match self.latest_good {
                 Some((latest, latest_line)) if event.time < latest => RowClass::OutOfOrder {
-                    detail: format!(
-                        "time {} is earlier than {} on {} {latest_line}",
-                        format_time(event.time),
-                        format_time(latest),
-                        self.source.position_word()
+                    detail: out_of_order_detail(
+                        event.time,
+                        latest,
+                        self.source.position_word(),
+                        latest_line,
                     ),
                 },
                 _ => RowClass::Good { time: event.time },
@@ -239,6 +239,20 @@ impl<R: Read> EventFile<R> {
     }
 }
 
+/// The detail of an `out_of_order` rejection: a row at `time` follows,
+/// in its file, the good row at `latest` on line (or row) `latest_line`;
+/// `word` is `line` for CSV and JSON Lines, `row` for Arrow and Parquet.
+/// A replay that finds out-of-order rows itself (the Spark replay of the
+/// Python package, which does it across a file's partitions) words them
+/// as a replay of the file does.
+pub fn out_of_order_detail(time: Instant, latest: Instant, word: &str, latest_line: u64) -> String {
+    format!(
+        "time {} is earlier than {} on {word} {latest_line}",
+        format_time(time),
+        format_time(latest)
+    )
+}
+
 /// Reads one row as an event: its time, and its action with the column of
 /// each string (every one checked). The error is the `malformed` detail.
 fn parse_event(
@@ -317,4 +331,31 @@ fn parse_event(
         }
     };
     Ok(Parsed { time, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_out_of_order_detail_is_the_one_a_file_gives() {
+        let csv = "time,account,event,plan\n\
+                   2025-07-02T00:00:00Z,a,subscribe,basic\n\
+                   2025-07-01T00:00:00.500Z,b,subscribe,basic\n";
+        let rules = RuleBook::builtin();
+        let mut file = EventFile::open("events.csv", csv.as_bytes()).unwrap();
+        assert!(file.advance(&rules).unwrap());
+        assert!(file.advance(&rules).unwrap());
+        let latest = parse_time("2025-07-02T00:00:00Z").unwrap();
+        let time = parse_time("2025-07-01T00:00:00.500Z").unwrap();
+        let detail = out_of_order_detail(time, latest, "line", 2);
+        assert_eq!(
+            detail,
+            "time 2025-07-01T00:00:00.500Z is earlier than 2025-07-02T00:00:00Z on line 2"
+        );
+        assert_eq!(
+            file.row().map(|row| row.class.clone()),
+            Some(RowClass::OutOfOrder { detail })
+        );
+    }
 }
