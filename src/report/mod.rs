@@ -14,7 +14,7 @@ pub mod sink;
 pub mod statement_runs;
 pub mod statements;
 pub mod summary;
-mod text;
+pub(crate) mod text;
 
 pub use folder::ReportDir;
 use std::io;

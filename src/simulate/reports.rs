@@ -3,10 +3,11 @@
 
 use super::totals::{AccountResult, ScenarioResult};
 use super::{BestPlan, Comparison};
-use crate::core::money::{Usd, MAX_USD};
+use crate::core::money::MAX_USD;
 use crate::core::Reason;
 use crate::report::cells::CellPolicy;
 use crate::report::csv_writer;
+use crate::report::text::push_usd;
 use rust_decimal::Decimal;
 use std::io::{self, Write};
 
@@ -62,11 +63,15 @@ fn overflow(what: &str) -> io::Error {
 
 /// A dollar amount with 2 decimals, refused past what can be written
 /// exactly ([`MAX_USD`], either sign).
-fn usd(amount: Option<Decimal>, what: &str) -> io::Result<String> {
-    amount
+/// Written as `Usd` writes it, by the reports' whole-cent fast path
+/// (`Decimal`'s `Display` was half of writing `accounts.csv`).
+fn usd(amount: Option<Decimal>, what: &str) -> io::Result<Vec<u8>> {
+    let amount = amount
         .filter(|a| a.abs() <= MAX_USD)
-        .map(|a| Usd(a).to_string())
-        .ok_or_else(|| overflow(what))
+        .ok_or_else(|| overflow(what))?;
+    let mut text = Vec::with_capacity(16);
+    push_usd(&mut text, amount);
+    Ok(text)
 }
 
 fn difference(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
