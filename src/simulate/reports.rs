@@ -155,13 +155,18 @@ pub fn write_accounts<W: Write>(
             while rows.get(*next).is_some_and(|a| a.account.as_str() < name) {
                 *next += 1;
             }
-            let found = rows.get(*next).filter(|a| a.account == name);
-            let unseen = AccountResult {
-                account: name.to_owned(),
-                plan: None,
-                totals: Default::default(),
+            let unseen;
+            let row = match rows.get(*next).filter(|a| a.account == name) {
+                Some(row) => row,
+                None => {
+                    unseen = AccountResult {
+                        account: name.to_owned(),
+                        plan: None,
+                        totals: Default::default(),
+                    };
+                    &unseen
+                }
             };
-            let row = found.unwrap_or(&unseen);
             let totals = &row.totals;
             let revenue = totals.revenue_usd();
             csv.write_field(cells.text(name).as_bytes())?;
@@ -171,8 +176,9 @@ pub fn write_accounts<W: Write>(
             csv.write_field(usd(Some(totals.purchases_usd), "purchases")?)?;
             csv.write_field(usd(revenue, "revenue")?)?;
             csv.write_field(usd(difference(revenue, baseline_revenue), "revenue delta")?)?;
-            csv.write_field(totals.calls_rejected.to_string())?;
-            csv.write_field(totals.credits_expired.to_string())?;
+            let mut number = itoa::Buffer::new();
+            csv.write_field(number.format(totals.calls_rejected))?;
+            csv.write_field(number.format(totals.credits_expired))?;
             csv.write_record(None::<&[u8]>)?;
         }
     }
