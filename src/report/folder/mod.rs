@@ -110,12 +110,7 @@ impl ReportDir {
             )
         };
         let file_name = path.file_name().ok_or_else(not_a_file)?;
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        fs::create_dir_all(parent)?;
-        let parent_real = parent.canonicalize()?;
+        let (parent, parent_real) = parent_of(path)?;
         let absolute = parent_real.join(file_name);
         let name = absolute.display().to_string();
         if parent_real == self.out.real {
@@ -206,4 +201,16 @@ impl Drop for ReportDir {
             let _ = fs::remove_dir_all(&folder.staging);
         }
     }
+}
+
+/// The folder `path` is in (`.` for a bare name), created if missing,
+/// and its canonical path.
+fn parent_of(path: &Path) -> io::Result<(&Path, PathBuf)> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent)?;
+    let real = parent.canonicalize()?;
+    Ok((parent, real))
 }

@@ -52,12 +52,7 @@ impl ReportDir {
         let Some(Component::Normal(file_name)) = path.components().next_back() else {
             return Err(invalid("not a folder name".into()));
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        fs::create_dir_all(parent)?;
-        let parent_real = parent.canonicalize()?;
+        let (parent, parent_real) = super::parent_of(path)?;
         let published = parent_real.join(file_name);
         let inside = |p: &Path| p.starts_with(&published);
         let holds_run = inside(&self.out.real)
