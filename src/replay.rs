@@ -264,8 +264,7 @@ impl<L: Write, J: Write> Applying<'_, '_, L, J> {
             .engine
             .apply_hinted(event, hint)
             .map_err(|e| error_at(at, e.to_string()))?;
-        self.record_entries(Some(event))
-            .map_err(|e| e.at(at.0, at.1))?;
+        self.record_entries(Some(event)).map_err(|e| e.at(at))?;
         self.statements.record_applied(&applied).map_err(total)?;
         self.summary.record_applied(&applied).map_err(total)?;
         if let Err(rejection) = &applied.outcome {
@@ -296,18 +295,13 @@ impl<L: Write, J: Write> Applying<'_, '_, L, J> {
     fn finish(mut self) -> Result<Replayed, ReplayError> {
         let as_of = self.options.as_of.or(self.latest_good);
         if let Some(as_of) = as_of {
-            let end = |detail: String| LineError {
-                file: format!("--as-of {}", crate::core::time::format_time(as_of)),
-                line: 0,
-                detail,
-            };
+            // The roll-overs up to the as-of time come from no row.
+            let file = format!("--as-of {}", crate::core::time::format_time(as_of));
+            let end = (file.as_str(), 0);
             self.engine
                 .advance_to(as_of)
-                .map_err(|e| end(e.to_string()))?;
-            self.record_entries(None).map_err(|e| match e {
-                EntryError::Total(t) => ReplayError::Input(end(t.to_string())),
-                EntryError::Io(io) => ReplayError::Output(io),
-            })?;
+                .map_err(|e| error_at(end, e.to_string()))?;
+            self.record_entries(None).map_err(|e| e.at(end))?;
         }
         Ok(Replayed {
             engine: self.engine,
@@ -346,13 +340,9 @@ enum EntryError {
 }
 
 impl EntryError {
-    fn at(self, file: &str, line: u64) -> ReplayError {
+    fn at(self, at: RowAt<'_>) -> ReplayError {
         match self {
-            EntryError::Total(t) => ReplayError::Input(LineError {
-                file: file.to_owned(),
-                line,
-                detail: t.to_string(),
-            }),
+            EntryError::Total(t) => ReplayError::Input(error_at(at, t.to_string())),
             EntryError::Io(e) => ReplayError::Output(e),
         }
     }

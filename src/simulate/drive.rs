@@ -1,9 +1,9 @@
 //! Running many engines over one history: the history comes in chunks,
 //! and worker threads apply each chunk to every run, a free worker taking
-//! the run furthest behind. A run sees the rows in the same order whatever the number
-//! of threads, so its output is the same; when runs fail, the failure
-//! reported is the earliest in the history (ties: the first run), so the
-//! message does not depend on the threads either.
+//! the run furthest behind. A run sees the rows in the same order whatever
+//! the number of threads, so its output is the same; when runs fail, the
+//! failure reported is the earliest in the history (ties: the first run),
+//! so the message does not depend on the threads either.
 
 use super::run::{Finished, Run, RunError};
 use super::SimulateError;
@@ -238,9 +238,16 @@ impl<W: Write, C> State<W, C> {
 
     /// Drops the chunks every run has passed.
     fn drop_passed_chunks(&mut self) {
-        let passed = |slot: &Slot<W>, first: usize| slot.outcome.is_some() || slot.next > first;
-        while !self.chunks.is_empty() && self.runs.iter().all(|slot| passed(slot, self.first)) {
-            self.chunks.pop_front();
+        // The next chunk of the run furthest behind; a run with its
+        // outcome needs none.
+        let needed = self
+            .runs
+            .iter()
+            .filter(|slot| slot.outcome.is_none())
+            .map(|slot| slot.next)
+            .min()
+            .unwrap_or(usize::MAX);
+        while self.first < needed && self.chunks.pop_front().is_some() {
             self.first += 1;
         }
     }
