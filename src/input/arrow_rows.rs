@@ -21,7 +21,6 @@ use super::columns::EVENT_COLUMNS;
 use super::columns::{event_header, SourceRow};
 use super::csv_source::TextRecord;
 use super::LineError;
-use crate::core::time::format_time;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -227,22 +226,23 @@ impl ArrowRows {
         self.at += 1;
         self.row += 1;
         let mut problem = None;
+        let mut instant = None;
+        // A timestamp in range is handed over as an instant, with an empty
+        // `time` field; one out of range is written as its number, for the
+        // rejection.
         self.time_text.clear();
         if let Some(Column::Timestamp(times, unit)) = &self.current[TIME] {
             if times.is_valid(at) {
                 let value = times.value(at);
-                let time = match unit {
+                instant = match unit {
                     TimeUnit::Second => DateTime::from_timestamp(value, 0),
                     TimeUnit::Millisecond => DateTime::from_timestamp_millis(value),
                     TimeUnit::Microsecond => DateTime::from_timestamp_micros(value),
                     TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(value)),
                 };
-                match time {
-                    Some(time) => self.time_text = format_time(time),
-                    None => {
-                        self.time_text = value.to_string();
-                        problem = Some(format!("time {value} ({unit:?}s) is out of range"));
-                    }
+                if instant.is_none() {
+                    self.time_text = value.to_string();
+                    problem = Some(format!("time {value} ({unit:?}s) is out of range"));
                 }
             }
         }
@@ -255,6 +255,9 @@ impl ArrowRows {
             };
         }
         record.set_text_fields(fields);
+        if let Some(instant) = instant {
+            record.set_instant(instant);
+        }
         Ok(Some((self.row, problem)))
     }
 }

@@ -16,6 +16,7 @@
 
 use super::rows::{RowError, RowReader};
 use super::LineError;
+use crate::core::time::Instant;
 use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Range;
@@ -131,6 +132,7 @@ impl<R: Read> CsvSource<R> {
             Content::Bytes(bytes) => bytes,
         };
         let line = self.rows.next_row(&mut bytes, &mut row.fields);
+        row.instant = None;
         row.content = match String::from_utf8(bytes) {
             Ok(text) => Content::Text(text),
             Err(not_text) => Content::Bytes(not_text.into_bytes()),
@@ -163,6 +165,10 @@ pub struct TextRecord {
     content: Content,
     /// Where each field lies in the content.
     fields: Vec<Range<usize>>,
+    /// The row's time when the source holds it as an instant (an Arrow
+    /// timestamp column): the `time` field is then empty, and the instant
+    /// is taken as it is rather than written out as text and parsed back.
+    instant: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -217,6 +223,17 @@ impl TextRecord {
             self.fields.push(start..text.len());
         }
         self.content = Content::Text(text);
+        self.instant = None;
+    }
+
+    /// Sets the row's time as an instant (after [`Self::set_text_fields`]).
+    pub(crate) fn set_instant(&mut self, instant: Instant) {
+        self.instant = Some(instant);
+    }
+
+    /// The row's time, when the source gave it as an instant.
+    pub fn instant(&self) -> Option<Instant> {
+        self.instant
     }
 
     /// One field as trimmed bytes; empty when the column is absent.

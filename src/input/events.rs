@@ -233,8 +233,13 @@ impl<R: Read> EventFile<R> {
     pub fn describe(&self) -> (String, Cow<'_, str>, Cow<'_, str>) {
         let text =
             |column: usize| String::from_utf8_lossy(self.record.raw_field(self.columns[column]));
-        let time_text = text(TIME);
-        let time = parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time);
+        let time = match self.record.instant() {
+            Some(instant) => format_time(instant),
+            None => {
+                let time_text = text(TIME);
+                parse_time(&time_text).map_or_else(|_| time_text.into_owned(), format_time)
+            }
+        };
         (time, text(ACCOUNT), text(EVENT))
     }
 }
@@ -263,11 +268,16 @@ fn parse_event(
 ) -> Result<Parsed, String> {
     record.check_field_count(header.len())?;
     let text = |i: usize| record.field(columns[i]).map_err(|c| not_utf8(header, c));
-    let time_text = text(TIME)?;
-    if time_text.is_empty() {
-        return Err("missing field time".into());
-    }
-    let time = parse_time(time_text).map_err(|e| e.to_string())?;
+    let time = match record.instant() {
+        Some(time) => time,
+        None => {
+            let time_text = text(TIME)?;
+            if time_text.is_empty() {
+                return Err("missing field time".into());
+            }
+            parse_time(time_text).map_err(|e| e.to_string())?
+        }
+    };
     if text(ACCOUNT)?.is_empty() {
         return Err("missing field account".into());
     }
