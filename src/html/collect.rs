@@ -12,6 +12,13 @@
 //! as one row per account and cycle (as many as statements.csv has), with
 //! the providers as small indices. Only the busiest accounts get a page,
 //! but which ones is known only at the end, so every account is followed.
+//!
+//! Following an entry is the report's whole cost (issue 18): each entry
+//! lands on one of many accounts at random, so what it touches is a cache
+//! miss. Hence one record per account, indexed by the engine's id, with
+//! the points and the current cycle inline: the misses of one entry fall
+//! at fixed offsets of one record and overlap, instead of chaining from
+//! an id table to the record to its vectors.
 
 use crate::core::time::Instant;
 use crate::core::{AccountId, EntryKind, LedgerEntry, PlanId, RuleBook};
@@ -78,46 +85,99 @@ pub struct Point {
 /// The first span of time points are merged into, in seconds.
 const FIRST_SPAN: i64 = 60;
 
-/// The bucket points of one account, at most [`MAX_POINTS`].
-#[derive(Debug, Default)]
+/// The bucket points of one account, at most [`MAX_POINTS`], held inline
+/// (one more than the cap, for the point that triggers a merge) so that
+/// following an entry reads no other allocation.
+#[derive(Debug)]
 pub struct Points {
     /// Seconds per point: 0 (one point per entry) until the cap is
     /// reached, then a minute, doubled as often as needed.
     span: i64,
-    points: Vec<Point>,
+    /// The span of the last point (`time / span`), so that an entry
+    /// needs not read the last point to know whether it replaces it.
+    last_span: i64,
+    len: usize,
+    points: [Point; MAX_POINTS + 1],
 }
 
-/// Appends `point`, or overwrites the last point when both fall in the
-/// same span of `span` seconds (never when `span` is 0).
-fn keep_last(points: &mut Vec<Point>, point: Point, span: i64) {
-    let of = |time: Instant| time.timestamp().div_euclid(span);
-    match points.last_mut() {
-        Some(last) if span > 0 && of(last.time) == of(point.time) => *last = point,
-        _ => points.push(point),
+impl Default for Points {
+    fn default() -> Self {
+        let none = Point {
+            time: Instant::default(),
+            extra: 0,
+            subscription: 0,
+        };
+        Points {
+            span: 0,
+            last_span: 0,
+            len: 0,
+            points: [none; MAX_POINTS + 1],
+        }
     }
 }
 
+/// The span of `time` when points are merged into spans of `span`
+/// seconds (`span` > 0).
+fn span_of(time: Instant, span: i64) -> i64 {
+    time.timestamp().div_euclid(span)
+}
+
 impl Points {
-    /// Follows one movement.
+    /// Follows one movement: a new point, or the last one overwritten when
+    /// both fall in the same span (never while `span` is 0).
     fn push(&mut self, point: Point) {
-        keep_last(&mut self.points, point, self.span);
-        while self.points.len() > MAX_POINTS {
+        if self.span > 0 {
+            let of = span_of(point.time, self.span);
+            if self.len > 0 && of == self.last_span {
+                self.put(self.len - 1, point);
+                return;
+            }
+            self.last_span = of;
+        }
+        self.put(self.len, point);
+        self.len += 1;
+        if self.len > MAX_POINTS {
+            self.merge();
+        }
+    }
+
+    /// Writes `point` at `at` (below the capacity, which `push` keeps).
+    fn put(&mut self, at: usize, point: Point) {
+        if let Some(slot) = self.points.get_mut(at) {
+            *slot = point;
+        }
+    }
+
+    /// Doubles the span (a minute at first) until the points merged into
+    /// spans, each keeping its last point, fit in [`MAX_POINTS`].
+    fn merge(&mut self) {
+        while self.len > MAX_POINTS {
             self.span = if self.span == 0 {
                 FIRST_SPAN
             } else {
                 self.span.saturating_mul(2)
             };
-            let mut merged: Vec<Point> = Vec::with_capacity(MAX_POINTS + 1);
-            for &p in &self.points {
-                keep_last(&mut merged, p, self.span);
+            // Merged from a copy (1 KB, on the stack): simpler than in
+            // place, and cheaper than a new vector per merge.
+            let old = self.points;
+            let mut kept = 0;
+            for &point in old.get(..self.len).unwrap_or_default() {
+                let of = span_of(point.time, self.span);
+                if kept > 0 && of == self.last_span {
+                    self.points[kept - 1] = point;
+                } else {
+                    self.points[kept] = point;
+                    kept += 1;
+                }
+                self.last_span = of;
             }
-            self.points = merged;
+            self.len = kept;
         }
     }
 
     /// The points, oldest first.
     pub fn as_slice(&self) -> &[Point] {
-        &self.points
+        self.points.get(..self.len).unwrap_or_default()
     }
 
     /// Seconds per point: 0 while every entry has its point.
@@ -126,17 +186,141 @@ impl Points {
     }
 }
 
-/// Everything kept about one account.
-#[derive(Debug, Default)]
+/// What the overview shows of one account.
+#[derive(Debug)]
 pub struct AccountData {
     pub name: String,
-    /// Credits charged, net of refunds.
+    /// Credits charged, net of refunds: filled by [`Collected::settle`].
     pub used: i128,
     pub rejections: u64,
-    pub points: Points,
-    /// Sorted by cycle start (entries come in time order, so a new cycle
-    /// is nearly always the last).
+    /// Its [`Slot`] (the engine's account id), if it has entries.
+    slot: Option<usize>,
+}
+
+/// What an account page shows besides its [`AccountData`].
+#[derive(Debug, Default)]
+pub struct Detail<'a> {
+    pub points: &'a [Point],
+    /// Seconds per point: 0 while every entry has its point.
+    pub span: i64,
+    /// Sorted by cycle start.
     pub cycles: Vec<CycleRow>,
+}
+
+/// How many providers (the first, by index) the current cycle of an
+/// account counts inline; the others go to its row's `by_provider`.
+const INLINE_PROVIDERS: usize = 8;
+
+/// The latest cycle of an account, its providers' usage inline.
+#[derive(Debug, Default, Clone)]
+struct Current {
+    /// Its `by_provider` holds only providers from [`INLINE_PROVIDERS`] up.
+    row: CycleRow,
+    inline: [i128; INLINE_PROVIDERS],
+    /// Bit `p`: provider `p` has an entry (a net 0 still gets its row).
+    touched: u8,
+}
+
+impl Current {
+    fn new(entry: &LedgerEntry) -> Self {
+        Current {
+            row: CycleRow::new(entry),
+            ..Current::default()
+        }
+    }
+
+    /// Adds an entry of this cycle; the credits it used, net.
+    fn add(&mut self, entry: &LedgerEntry, provider: Option<u16>) -> i128 {
+        let usage = self.row.add_totals(entry);
+        if let Some(provider) = provider {
+            match self.inline.get_mut(usize::from(provider)) {
+                Some(net) => {
+                    *net = net.saturating_add(usage);
+                    self.touched |= 1 << provider;
+                }
+                None => add_provider(&mut self.row.by_provider, provider, usage),
+            }
+        }
+        usage
+    }
+
+    /// The row, every provider in `by_provider`, sorted by index.
+    fn into_row(self) -> CycleRow {
+        let mut row = self.row;
+        let inline = (0u16..)
+            .zip(self.inline)
+            .filter(|&(p, _)| self.touched & (1 << p) != 0);
+        row.by_provider.splice(0..0, inline);
+        row
+    }
+}
+
+/// Everything followed of one account, indexed by the engine's account
+/// id. An entry touches only this record: its hot fields first, at fixed
+/// offsets (`repr(C)`), so that their cache misses overlap instead of
+/// following one another from pointer to pointer.
+#[derive(Debug, Default)]
+#[repr(C)]
+struct Slot {
+    /// Its index in [`Collected::accounts`], once it has an entry.
+    account: Option<u32>,
+    used: i128,
+    current: Option<Current>,
+    points: Points,
+    /// The cycles before `current`, sorted by start.
+    past: Vec<CycleRow>,
+}
+
+impl Slot {
+    /// Follows one of its entries.
+    fn add(&mut self, entry: &LedgerEntry, provider: Option<u16>) {
+        self.points.push(Point {
+            time: entry.time,
+            extra: entry.extra_balance,
+            subscription: entry.subscription_balance,
+        });
+        let usage = self.add_to_cycle(entry, provider);
+        self.used = self.used.saturating_add(usage);
+    }
+
+    /// Adds the entry to its cycle's row: nearly always the current one
+    /// (entries come in time order); a refund's may be an earlier one.
+    fn add_to_cycle(&mut self, entry: &LedgerEntry, provider: Option<u16>) -> i128 {
+        let start = entry.cycle.start;
+        match &mut self.current {
+            Some(current) if current.row.start == start => return current.add(entry, provider),
+            Some(current) if current.row.start > start => {
+                return past_row(&mut self.past, entry).add(entry, provider);
+            }
+            _ => {}
+        }
+        if let Some(old) = self.current.take() {
+            self.past.push(old.into_row());
+        }
+        self.current
+            .insert(Current::new(entry))
+            .add(entry, provider)
+    }
+
+    fn cycles(&self) -> Vec<CycleRow> {
+        let mut cycles = self.past.clone();
+        cycles.extend(self.current.clone().map(Current::into_row));
+        cycles
+    }
+}
+
+/// The row of the entry's cycle among `past` (sorted by start), made when
+/// it is the first entry of that cycle.
+fn past_row<'a>(past: &'a mut Vec<CycleRow>, entry: &LedgerEntry) -> &'a mut CycleRow {
+    let start = entry.cycle.start;
+    let at = match past.binary_search_by_key(&start, |c| c.start) {
+        Ok(at) => at,
+        Err(at) => {
+            past.insert(at, CycleRow::new(entry));
+            at
+        }
+    };
+    &mut past[at]
 }
 
 /// The providers of the rule book, sorted by name, and the provider of
@@ -173,11 +357,11 @@ impl Providers {
 pub struct Collected {
     pub months: BTreeMap<Month, MonthTotals>,
     pub rejections: BTreeMap<&'static str, u64>,
+    /// Every account named by an entry or a rejected row.
     pub accounts: Vec<AccountData>,
     pub providers: Providers,
-    /// `accounts` index by the engine's account id (`u32::MAX`: none yet),
-    /// so an entry needs no look-up by name.
-    by_id: Vec<u32>,
+    /// By the engine's account id: an entry needs no look-up by name.
+    slots: Vec<Slot>,
     by_name: FxHashMap<String, usize>,
 }
 
@@ -231,25 +415,27 @@ impl Collected {
                 self.by_name.insert(name.to_owned(), i);
                 self.accounts.push(AccountData {
                     name: name.to_owned(),
-                    ..AccountData::default()
+                    used: 0,
+                    rejections: 0,
+                    slot: None,
                 });
                 i
             }
         }
     }
 
-    fn by_id(&mut self, id: AccountId, name: &str) -> usize {
-        if let Some(&i) = self.by_id.get(id.index()) {
-            if i != u32::MAX {
-                return i as usize;
-            }
+    /// The slot of account `id`, named `name`, made on its first entry.
+    fn slot(&mut self, id: AccountId, name: &str) -> &mut Slot {
+        let at = id.index();
+        if self.slots.len() <= at {
+            self.slots.resize_with(at + 1, Slot::default);
         }
-        let i = self.by_name(name);
-        if self.by_id.len() <= id.index() {
-            self.by_id.resize(id.index() + 1, u32::MAX);
+        if self.slots[at].account.is_none() {
+            let i = self.by_name(name);
+            self.accounts[i].slot = Some(at);
+            self.slots[at].account = u32::try_from(i).ok();
         }
-        self.by_id[id.index()] = u32::try_from(i).unwrap_or(u32::MAX);
-        i
+        &mut self.slots[at]
     }
 
     /// Counts a rejection of `account` (empty when the row named none).
@@ -269,15 +455,31 @@ impl Collected {
         let provider = entry
             .rule
             .and_then(|rule| self.providers.of_rule.get(rule.index()).copied());
-        let i = self.by_id(entry.account, account);
-        let data = &mut self.accounts[i];
-        data.points.push(Point {
-            time: entry.time,
-            extra: entry.extra_balance,
-            subscription: entry.subscription_balance,
-        });
-        let usage = data.cycle_of(entry).add(entry, provider);
-        data.used = data.used.saturating_add(usage);
+        self.slot(entry.account, account).add(entry, provider);
+    }
+
+    /// Copies each account's usage from its slot, once the entries are
+    /// over: the slot alone is touched while they come.
+    pub fn settle(&mut self) {
+        for data in &mut self.accounts {
+            if let Some(slot) = data.slot.and_then(|at| self.slots.get(at)) {
+                data.used = slot.used;
+            }
+        }
+    }
+
+    /// The points and cycles of account `i` (an index in `accounts`).
+    pub fn detail(&self, i: usize) -> Detail<'_> {
+        let slot = self
+            .accounts
+            .get(i)
+            .and_then(|data| data.slot)
+            .and_then(|at| self.slots.get(at));
+        slot.map_or_else(Detail::default, |slot| Detail {
+            points: slot.points.as_slice(),
+            span: slot.points.span_seconds(),
+            cycles: slot.cycles(),
+        })
     }
 }
 
@@ -304,35 +506,40 @@ impl MonthTotals {
     }
 }
 
-impl AccountData {
-    /// The row of the entry's cycle, made when it is the first entry of
-    /// that cycle. Entries come in time order, so it is nearly always the
-    /// last row; any other is found by its start.
-    fn cycle_of(&mut self, entry: &LedgerEntry) -> &mut CycleRow {
-        let start = entry.cycle.start;
-        let at = match self.cycles.last() {
-            Some(last) if last.start == start => self.cycles.len() - 1,
-            _ => match self.cycles.binary_search_by_key(&start, |c| c.start) {
-                Ok(at) => at,
-                Err(at) => {
-                    let row = CycleRow {
-                        start,
-                        end: entry.cycle.end,
-                        ..CycleRow::default()
-                    };
-                    self.cycles.insert(at, row);
-                    at
-                }
-            },
-        };
-        &mut self.cycles[at]
+/// Adds `usage` to the provider's net in `by_provider` (sorted by index).
+fn add_provider(by_provider: &mut Vec<(u16, i128)>, provider: u16, usage: i128) {
+    match by_provider.binary_search_by_key(&provider, |&(p, _)| p) {
+        Ok(at) => {
+            let net = &mut by_provider[at].1;
+            *net = net.saturating_add(usage);
+        }
+        Err(at) => by_provider.insert(at, (provider, usage)),
     }
 }
 
 impl CycleRow {
+    /// The empty row of the entry's cycle.
+    fn new(entry: &LedgerEntry) -> Self {
+        CycleRow {
+            start: entry.cycle.start,
+            end: entry.cycle.end,
+            ..CycleRow::default()
+        }
+    }
+
     /// Adds an entry of this cycle (`provider`: its rule's provider, if
     /// any); the credits it used, net (a refund's are negative).
     fn add(&mut self, entry: &LedgerEntry, provider: Option<u16>) -> i128 {
+        let usage = self.add_totals(entry);
+        if let Some(provider) = provider {
+            add_provider(&mut self.by_provider, provider, usage);
+        }
+        usage
+    }
+
+    /// Adds an entry to the totals, not to `by_provider`; the credits it
+    /// used, net.
+    fn add_totals(&mut self, entry: &LedgerEntry) -> i128 {
         if self.plan.is_none() {
             self.plan.clone_from(&entry.plan);
         }
@@ -341,13 +548,6 @@ impl CycleRow {
             credits(entry.subscription_delta),
         );
         let moved = moved(entry);
-        let usage = match entry.kind {
-            EntryKind::Charge | EntryKind::Refund => entry
-                .extra_delta
-                .saturating_add(entry.subscription_delta)
-                .saturating_neg(),
-            _ => 0,
-        };
         match entry.kind {
             EntryKind::Fee => add(&mut self.fee_usd, entry.usd),
             EntryKind::Grant => add(&mut self.granted, moved),
@@ -365,19 +565,13 @@ impl CycleRow {
             }
             EntryKind::Expire => add(&mut self.expired, moved),
         }
-        if let Some(provider) = provider {
-            match self
-                .by_provider
-                .binary_search_by_key(&provider, |&(p, _)| p)
-            {
-                Ok(at) => {
-                    let net = &mut self.by_provider[at].1;
-                    *net = net.saturating_add(usage);
-                }
-                Err(at) => self.by_provider.insert(at, (provider, usage)),
-            }
+        match entry.kind {
+            EntryKind::Charge | EntryKind::Refund => entry
+                .extra_delta
+                .saturating_add(entry.subscription_delta)
+                .saturating_neg(),
+            _ => 0,
         }
-        usage
     }
 }
 

@@ -1,7 +1,7 @@
 //! The pages, as maud templates: the overview and one page per account.
 
 use super::chart::{line_chart, steps, Series, PALETTE};
-use super::collect::{AccountData, Collected, CycleRow, Providers};
+use super::collect::{AccountData, Collected, CycleRow, Detail, Providers};
 use crate::core::money::Usd;
 use crate::core::time::{format_time, Instant};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -194,9 +194,8 @@ fn by_rejections(data: &Collected) -> Vec<usize> {
 
 /// One account's page: its statement per cycle, its buckets over time and
 /// its usage per cycle by provider.
-pub fn account(data: &AccountData, providers: &Providers) -> String {
-    let points = data.points.as_slice();
-    let span = data.points.span_seconds();
+pub fn account(data: &AccountData, detail: &Detail<'_>, providers: &Providers) -> String {
+    let (points, span) = (detail.points, detail.span);
     let buckets = line_chart(
         &format!("Buckets of {} over time (credits)", data.name),
         &[
@@ -217,7 +216,7 @@ pub fn account(data: &AccountData, providers: &Providers) -> String {
         ],
         &day_label,
     );
-    let cycles: Vec<_> = data.cycles.iter().collect();
+    let cycles: Vec<_> = detail.cycles.iter().collect();
     let usage = usage_chart(data, &cycles, providers);
     let body = html! {
         p { a href="index.html" { "← overview" } }
