@@ -30,7 +30,7 @@ pub use history::{HistoryRewrite, PlanRewrite, Rewritten};
 pub use ledger::{AccountId, Cycle, EntryKind, LedgerEntry, TaskId};
 pub use plans::{Plan, PlanBook, PlanError, PlanId};
 pub use rejection::{Reason, Rejection};
-pub use rules::{Rule, RuleBook, RuleError, RuleRef};
+pub use rules::{Rule, RuleBook, RuleError, RuleGuess, RuleRef};
 pub use snapshot::{Snapshot, SnapshotError, SNAPSHOT_FORMAT};
 pub use statements::{Statement, StatementBook};
 pub use summary::Summary;

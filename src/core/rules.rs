@@ -4,6 +4,7 @@ use super::short_key::ShortKey;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Cost and yield of one API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,34 @@ pub struct RuleBook {
     /// The rules in the order inserted, with their provider and operation:
     /// a [`RuleRef`] is a position here.
     by_position: Vec<PositionedRule>,
+    /// Which contents the book has, so that a position found in one book
+    /// can be trusted in a clone of it (see [`RuleGuess`]).
+    stamp: BookStamp,
+}
+
+/// The identity of a rule book's contents: a clone keeps its book's
+/// stamp, a new book or a changed one gets a stamp never given before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BookStamp(u64);
+
+impl Default for BookStamp {
+    fn default() -> Self {
+        // Only uniqueness matters, not the order between threads; 2^64
+        // stamps are never used up.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        BookStamp(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A rule found once by name ([`RuleBook::guess`]), to be used by every
+/// engine whose book is that book or a clone of it: what-if runs sharing
+/// the baseline's book resolve each call's rule once for all of them
+/// instead of once per run. An engine given a guess from another book
+/// looks the rule up by name, so a guess never changes an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleGuess {
+    stamp: BookStamp,
+    position: RuleRef,
 }
 
 /// A rule as kept by position, with the names that report writers need.
@@ -211,6 +240,8 @@ impl RuleBook {
             operation: operation.into(),
         });
         let keys = keys_of(provider, operation);
+        // The contents changed: guesses made before must not match.
+        self.stamp = BookStamp::default();
         self.rules.insert_unique(
             key_hash(keys),
             KeyedRule {
@@ -236,6 +267,25 @@ impl RuleBook {
         self.rules
             .find(key_hash(keys), |r| r.is_for(keys, provider, operation))
             .map(|r| (r.position, r.rule))
+    }
+
+    /// The position of the rule for `provider` and `operation`, valid in
+    /// this book and its clones; `None` when the book has no such rule.
+    pub fn guess(&self, provider: &str, operation: &str) -> Option<RuleGuess> {
+        self.find(provider, operation)
+            .map(|(position, _)| RuleGuess {
+                stamp: self.stamp,
+                position,
+            })
+    }
+
+    /// The rule of `guess` with its position, when `guess` was made by
+    /// this book's contents.
+    pub(crate) fn guessed(&self, guess: RuleGuess) -> Option<(RuleRef, Rule)> {
+        if guess.stamp != self.stamp {
+            return None;
+        }
+        self.at(guess.position).map(|rule| (guess.position, rule))
     }
 
     /// The rule at a position [`RuleBook::find`] gave.
@@ -331,6 +381,24 @@ mod tests {
             assert_eq!(book.at(position), Some(rule), "{provider} {operation}");
         }
         assert_eq!(RuleBook::default().at(RuleRef(0)), None);
+    }
+
+    #[test]
+    fn guesses_hold_in_clones_only_until_a_change() {
+        let book = RuleBook::builtin();
+        let guess = book.guess("lyrics", "make").unwrap();
+        assert_eq!(book.guessed(guess), book.find("lyrics", "make"));
+        let mut clone = book.clone();
+        assert_eq!(clone.guessed(guess), book.find("lyrics", "make"));
+        let rule = Rule {
+            credits: 1,
+            songs: 0,
+            lyrics: 0,
+        };
+        clone.insert("p", "o", rule).unwrap();
+        assert_eq!(clone.guessed(guess), None, "a changed book");
+        assert_eq!(RuleBook::builtin().guessed(guess), None, "another book");
+        assert_eq!(book.guess("lyrics", "nothing"), None);
     }
 
     #[test]

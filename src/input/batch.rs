@@ -205,6 +205,23 @@ impl Batch {
         });
     }
 
+    /// The provider and operation of a well-formed call row: all that
+    /// finding its rule needs, without viewing the whole row.
+    pub(crate) fn call(&self, row: &BatchRow) -> Option<(&str, &str)> {
+        match &row.kind {
+            RowKind::Good {
+                action:
+                    ActionOf::Call {
+                        provider,
+                        operation,
+                        ..
+                    },
+                ..
+            } => Some((self.text(*provider), self.text(*operation))),
+            _ => None,
+        }
+    }
+
     /// A row's event, or its problem.
     pub fn view<'a>(&'a self, row: &'a BatchRow) -> RowView<'a> {
         match &row.kind {

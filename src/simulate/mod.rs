@@ -43,7 +43,9 @@ pub use totals::{AccountResult, AccountTotals, ScenarioResult, ScenarioTotals};
 
 use crate::core::history::{HistoryRewrite, PlanRewrite};
 use crate::core::time::Instant;
-use crate::core::{Engine, Event, PlanBook, PlanId, RuleBook, Terms, TopUp, DEFAULT_TASK_WINDOW};
+use crate::core::{
+    Action, Engine, Event, PlanBook, PlanId, RuleBook, RuleGuess, Terms, TopUp, DEFAULT_TASK_WINDOW,
+};
 use crate::input::batch::{Batch, RowView};
 use crate::input::events::EventFile;
 use crate::input::reader::{read_batches, Message};
@@ -302,8 +304,9 @@ fn empty(name: &str) -> ScenarioResult {
 const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Events of an in-memory history handed to the workers at a time, with
-/// the position of the first.
-type Chunk<'e> = (u64, &'e [Event<'e>]);
+/// the position of the first and each call's rule in the baseline's book
+/// (see [`RowChunk`]).
+type Chunk<'e> = (u64, &'e [Event<'e>], Vec<Option<RuleGuess>>);
 
 /// Rows of the in-memory history handed to the workers at a time.
 const EVENTS_PER_CHUNK: usize = 4096;
@@ -366,27 +369,28 @@ pub fn simulate<'e>(
     options: &Options,
 ) -> Result<Comparison, SimulateError> {
     let runs = runs::<io::Sink>(history.settings, scenarios, options.best_plan, |_| Ok(None))?;
-    let events = history.events;
+    let (events, rules) = (history.events, &history.settings.rules);
     let feed = Feed {
         feed: |hand: &Hand<'_, io::Sink, Chunk<'e>>| {
             for (i, chunk) in events.chunks(EVENTS_PER_CHUNK).enumerate() {
-                hand.send(((i * EVENTS_PER_CHUNK) as u64, chunk));
+                let rules = chunk.iter().map(|e| guess_rule(e, rules)).collect();
+                hand.send(((i * EVENTS_PER_CHUNK) as u64, chunk, rules));
             }
             Ok(())
         },
-        apply: |run: &mut Run<io::Sink>, (start, chunk): &Chunk<'e>| {
-            for (i, event) in chunk.iter().enumerate() {
+        apply: |run: &mut Run<io::Sink>, (start, chunk, rules): &Chunk<'e>| {
+            for (i, (event, rule)) in chunk.iter().zip(rules).enumerate() {
                 let position = start + i as u64;
                 let origin = Origin {
                     file: "history",
                     line: position + 1,
                 };
-                run.apply(Row::Good(*event, None), origin)
+                run.apply(Row::Good(event, None, *rule), origin)
                     .map_err(|e| (position, e))?;
             }
             Ok(())
         },
-        start: |(start, _): &Chunk<'e>| *start,
+        start: |(start, _, _): &Chunk<'e>| *start,
     };
     let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options
@@ -421,7 +425,7 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
     let rules = &settings.rules;
     let as_of = settings.as_of;
     let feed = Feed {
-        feed: move |hand: &Hand<'_, W, (u64, Batch)>| {
+        feed: move |hand: &Hand<'_, W, RowChunk>| {
             let (full, batches) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
             // Batches are not sent back for reuse: several workers share
             // each one.
@@ -434,7 +438,12 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                         Ok(batch) => {
                             let start = rows;
                             rows += batch.rows().len() as u64;
-                            hand.send((start, batch));
+                            let rules = guess_rules(&batch, rules);
+                            hand.send(RowChunk {
+                                start,
+                                batch,
+                                rules,
+                            });
                         }
                         Err(error) => return Err((rows, error)),
                     }
@@ -442,7 +451,12 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                 Ok(())
             })
         },
-        apply: |run: &mut Run<W>, (start, batch): &(u64, Batch)| {
+        apply: |run: &mut Run<W>, chunk: &RowChunk| {
+            let RowChunk {
+                start,
+                batch,
+                rules,
+            } = chunk;
             for (i, batch_row) in batch.rows().iter().enumerate() {
                 let file = names
                     .get(batch_row.file as usize)
@@ -451,8 +465,11 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
                     file,
                     line: batch_row.line,
                 };
-                let row = match batch.view(batch_row) {
-                    RowView::Good(event, hint) => Row::Good(event, hint),
+                let view = batch.view(batch_row);
+                let row = match &view {
+                    RowView::Good(event, hint) => {
+                        Row::Good(event, *hint, rules.get(i).copied().flatten())
+                    }
                     RowView::Bad(bad) => Row::Bad {
                         reason: bad.reason,
                         detail: &bad.detail,
@@ -463,10 +480,41 @@ pub fn simulate_files<R: Read + Send, W: Write + Send>(
             }
             Ok(())
         },
-        start: |(start, _): &(u64, Batch)| *start,
+        start: |chunk: &RowChunk| chunk.start,
     };
     let mut finished = run_all(runs, options.threads, feed)?;
     let tried = options.best_plan.then(|| best::plan_ids(&settings.plans));
     let comparison = Comparison::of(&mut finished, scenarios.len(), tried.as_deref());
     Ok((comparison, finished))
+}
+
+/// A batch of rows handed to the workers, with the position of its first
+/// row.
+struct RowChunk {
+    start: u64,
+    batch: Batch,
+    /// Each row's call rule, found in the baseline's book once for every
+    /// run (most scenarios keep that book; the others look it up anew).
+    rules: Vec<Option<RuleGuess>>,
+}
+
+/// The rule of every call of `batch` in `rules`, by row.
+fn guess_rules(batch: &Batch, rules: &RuleBook) -> Vec<Option<RuleGuess>> {
+    let guess = |row| {
+        let (provider, operation) = batch.call(row)?;
+        rules.guess(provider, operation)
+    };
+    batch.rows().iter().map(guess).collect()
+}
+
+/// The rule of `event` in `rules`, when it is a call.
+fn guess_rule(event: &Event<'_>, rules: &RuleBook) -> Option<RuleGuess> {
+    match event.action {
+        Action::Call {
+            provider,
+            operation,
+            ..
+        } => rules.guess(provider, operation),
+        _ => None,
+    }
 }

@@ -7,7 +7,7 @@ use crate::core::history::{HistoryRewrite, Rewritten};
 use crate::core::time::{format_time, Instant};
 use crate::core::totals::add;
 use crate::core::{
-    AccountId, Action, Applied, Engine, Event, Reason, StatementBook, TotalOverflow,
+    AccountId, Action, Applied, Engine, Event, Reason, RuleGuess, StatementBook, TotalOverflow,
 };
 use crate::input::LineError;
 use crate::report::ledger::LedgerWriter;
@@ -27,8 +27,11 @@ pub struct RunReports<W: Write> {
 
 /// A row of the history as a run sees it.
 pub(crate) enum Row<'a> {
-    /// A well-formed, in-order event, with a guess of its account's id.
-    Good(Event<'a>, Option<AccountId>),
+    /// A well-formed, in-order event, with a guess of its account's id
+    /// and of a call's rule.
+    /// Borrowed: an event is some 90 bytes, and most runs apply it as it
+    /// is, so it is not copied on its way.
+    Good(&'a Event<'a>, Option<AccountId>, Option<RuleGuess>),
     /// A `malformed` or `out_of_order` row.
     Bad {
         reason: Reason,
@@ -73,13 +76,47 @@ pub struct Finished<W: Write> {
 pub(crate) struct Run<W: Write> {
     name: String,
     engine: Engine,
-    rewrite: HistoryRewrite,
+    /// `None` when it changes nothing.
+    rewrite: Option<HistoryRewrite>,
     as_of: Option<Instant>,
     keep_going: bool,
     totals: ScenarioTotals,
     accounts: Vec<AccountTotals>,
     latest_good: Option<Instant>,
     reports: Option<RunReports<W>>,
+    /// For a run that drops purchases, see [`IdMap`].
+    ids: Option<IdMap>,
+}
+
+/// The engine ids of a run that drops purchases, by the reader's guessed
+/// ids. The reader numbers accounts as a replay's engine does; such a run's
+/// engine never sees an account whose first row is a purchase, so its ids
+/// fall behind the reader's from then on, and without this map every later
+/// row's hint would miss (a lookup by name, per row, in the runs of
+/// `--best-plan`).
+#[derive(Default)]
+struct IdMap(Vec<Option<AccountId>>);
+
+impl IdMap {
+    /// The hint for the engine: the id learnt for `guess`, else the next
+    /// id (an account the engine has not seen, `count` accounts held).
+    fn hint(&self, guess: Option<AccountId>, count: usize) -> Option<AccountId> {
+        let guess = guess?;
+        match self.0.get(guess.index()) {
+            Some(Some(id)) => Some(*id),
+            _ => u32::try_from(count).ok().map(AccountId),
+        }
+    }
+
+    /// Remembers that the engine gave the account of `guess` the id `id`.
+    fn learn(&mut self, guess: Option<AccountId>, id: AccountId) {
+        let Some(guess) = guess else { return };
+        let index = guess.index();
+        if self.0.len() <= index {
+            self.0.resize(index + 1, None);
+        }
+        self.0[index] = Some(id);
+    }
 }
 
 impl<W: Write> Run<W> {
@@ -90,16 +127,18 @@ impl<W: Write> Run<W> {
         (as_of, keep_going): (Option<Instant>, bool),
         reports: Option<RunReports<W>>,
     ) -> Self {
+        let ids = rewrite.drop_purchases.then(IdMap::default);
         Run {
             name,
             engine,
-            rewrite,
+            rewrite: (!rewrite.is_identity()).then_some(rewrite),
             as_of,
             keep_going,
             totals: ScenarioTotals::default(),
             accounts: Vec::new(),
             latest_good: None,
             reports,
+            ids,
         }
     }
 
@@ -110,8 +149,8 @@ impl<W: Write> Run<W> {
     /// Applies one row of the history.
     pub(crate) fn apply(&mut self, row: Row<'_>, origin: Origin<'_>) -> Result<(), RunError> {
         let total = |e: TotalOverflow| stop_at(origin, e.to_string());
-        let (event, hint) = match row {
-            Row::Good(event, hint) => (event, hint),
+        let (event, hint, rule) = match row {
+            Row::Good(event, hint, rule) => (event, hint, rule),
             Row::Bad {
                 reason,
                 detail,
@@ -123,18 +162,31 @@ impl<W: Write> Run<W> {
         if self.as_of.is_some_and(|as_of| event.time > as_of) {
             return summary.record_skipped().map_err(total);
         }
-        let event = match self.rewrite.apply(event) {
-            Rewritten::Apply(event) => event,
-            Rewritten::DroppedPurchase => {
+        let rewritten;
+        let event = match self.rewrite.as_ref().map(|r| r.apply(*event)) {
+            None => event,
+            Some(Rewritten::Apply(event)) => {
+                rewritten = event;
+                &rewritten
+            }
+            Some(Rewritten::DroppedPurchase) => {
                 summary.record_skipped().map_err(total)?;
                 return add(&mut self.totals.skipped_purchases, 1, "skipped purchases")
                     .map_err(total);
             }
         };
+        let guess = hint;
+        let hint = match &self.ids {
+            Some(ids) => ids.hint(guess, self.engine.account_count()),
+            None => guess,
+        };
         let applied = self
             .engine
-            .apply_hinted(&event, hint)
+            .apply_guessed(event, hint, rule)
             .map_err(|e| stop_at(origin, e.to_string()))?;
+        if let Some(ids) = &mut self.ids {
+            ids.learn(guess, applied.account);
+        }
         record_entries(
             &self.engine,
             &mut self.totals,
@@ -149,7 +201,7 @@ impl<W: Write> Run<W> {
             &mut self.totals,
             &mut self.accounts,
             &mut self.reports,
-            (&event, &applied),
+            (event, &applied),
             origin,
         )
     }

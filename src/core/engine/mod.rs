@@ -11,7 +11,7 @@ use super::account::{Account, AccountName, Balance, TaskCharge};
 use super::event::{Action, Event};
 use super::ledger::{AccountId, LedgerEntry};
 use super::plans::PlanBook;
-use super::rules::RuleBook;
+use super::rules::{RuleBook, RuleGuess};
 use super::tasks::{Remembered, TaskKey, TaskMemory};
 use super::terms::Terms;
 use super::time::Instant;
@@ -320,6 +320,23 @@ impl Engine {
         event: &Event<'_>,
         hint: Option<AccountId>,
     ) -> Result<Applied, EngineError> {
+        self.apply_guessed(event, hint, None)
+    }
+
+    /// Like [`Engine::apply_hinted`], with a call's rule found already
+    /// ([`RuleBook::guess`]): used when it was found in this engine's book
+    /// (or one it was cloned from), else the rule is looked up by name, so
+    /// the outcome never depends on the guess. What-if runs sharing a rule
+    /// book find each call's rule once for all of them.
+    ///
+    /// Hidden from the docs like [`Engine::apply_hinted`].
+    #[doc(hidden)]
+    pub fn apply_guessed(
+        &mut self,
+        event: &Event<'_>,
+        hint: Option<AccountId>,
+        rule: Option<RuleGuess>,
+    ) -> Result<Applied, EngineError> {
         self.entries.clear();
         // The rule of a call is looked up once, here, and handed on.
         let rule = match event.action {
@@ -328,7 +345,9 @@ impl Engine {
                 operation,
                 task,
             } => {
-                let rule = self.rules.find(provider, operation);
+                let rule = rule
+                    .and_then(|guess| self.rules.guessed(guess))
+                    .or_else(|| self.rules.find(provider, operation));
                 if let (Some((_, rule)), None) = (rule, task) {
                     if rule.credits > 0 {
                         return Err(EngineError::TaskRequired {
