@@ -9,6 +9,7 @@
 mod chart;
 mod collect;
 mod pages;
+mod points;
 mod simulate;
 
 use crate::core::{Applied, Event, LedgerEntry, RuleBook};

@@ -233,7 +233,7 @@ pub fn account(data: &AccountData, detail: &Detail<'_>, providers: &Providers) -
                     } @else {
                         "The buckets after the last entry of each of the " (points.len())
                         " spans of " (span / 60) " minutes with entries (the account has more than "
-                        (super::collect::MAX_POINTS) ")"
+                        (super::points::MAX_POINTS) ")"
                     }
                 }
                 table #buckets {
